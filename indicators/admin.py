@@ -10,6 +10,7 @@ from indicators.models import (
     QualitativeItem,
     Region,
     RegionScore,
+    ReportingPeriod,
     ScoreRun,
     ScoringScheme,
     Target,
@@ -167,3 +168,9 @@ class TargetScoreAdmin(admin.ModelAdmin):
     list_filter = ["year", "basis", "status"]
     search_fields = ["region__name", "indicator__code"]
     list_select_related = ["region", "indicator"]
+
+
+@admin.register(ReportingPeriod)
+class ReportingPeriodAdmin(admin.ModelAdmin):
+    list_display = ["region", "year", "deadline"]
+    autocomplete_fields = ["region"]

@@ -289,6 +289,25 @@ class Evidence(models.Model):
         return self.original_name
 
 
+class ReportingPeriod(models.Model):
+    """The reporting deadline of one assessment year for the regions below `region`."""
+
+    region = models.ForeignKey(Region, verbose_name=_("组织地区"), on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    deadline = models.DateField(_("填报截止日期"))
+
+    class Meta:
+        verbose_name = _("填报期限")
+        verbose_name_plural = _("填报期限")
+        ordering = ["-year", "region__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year"], name="reporting_period_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region.name} {self.year} 截止 {self.deadline}"
+
+
 class Plan(models.Model):
     """A five-year (or other) quality plan of a region, e.g. 邢台市质量兴市2011-2015."""
 

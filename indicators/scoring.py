@@ -177,7 +177,7 @@ def _is_missing(value: Any) -> bool:
 
 
 def _to_decimal(value: Any, what: str) -> Decimal | None:
-    """A finite Decimal for ``value``, None when it is missing (None / NaN / NA)."""
+    """A finite Decimal for ``value``; None when it is missing (None, NaN, NA, "")."""
     if _is_missing(value):
         return None
     if isinstance(value, (bool, np.bool_)):
@@ -190,6 +190,8 @@ def _to_decimal(value: Any, what: str) -> Decimal | None:
         # str() of a float is its shortest round-tripping form: 98.3 -> "98.3".
         dec = Decimal(str(float(value)))
     elif isinstance(value, str):
+        if not value.strip():
+            return None
         try:
             dec = Decimal(value.strip())
         except ArithmeticError as exc:
@@ -381,9 +383,9 @@ def score(
     - a ``sum`` indicator without an own figure takes the sum of its children's
       actuals, recursively; an own figure always wins; ``none`` never rolls up;
     - a missing actual scores 0 points with status ``missing`` and NaN completion;
-    - target points lie in [0, weight * max(cap, 1)] (``ratio`` points are floored at
-      0 so a negative actual cannot cost more than the weight), hence
-      0 <= total <= 100 * cap;
+    - target points lie in [0, weight * cap] (``ratio`` points are floored at 0, so a
+      negative actual cannot cost more than the weight); item points lie in
+      [0, max_points]; hence 0 <= total <= 100 * cap;
     - for a ``>=`` target, points never fall as the actual rises (any rule);
     - total is rounded half away from zero to 2 decimals from the exact value; grade
       and rank use that rounded total; a failed veto target forces grade D;
@@ -500,6 +502,11 @@ def _score_targets(
     )
     target_values = _by_distinct(targets["target"], lambda v: _required_decimal(v, "targets.target"))
     weights = _by_distinct(targets["weight"], lambda v: _weight(v, "targets.weight"))
+    # float(Decimal) is slow; these two columns have few distinct values.
+    target_floats = _by_distinct(
+        targets["target"], lambda v: float(_required_decimal(v, "targets.target"))
+    )
+    weight_floats = _by_distinct(targets["weight"], lambda v: float(_weight(v, "targets.weight")))
     rules = _by_distinct(
         pd.Series(_optional_str_column(_column_or(targets, "rule", None)), dtype=object),
         _check_rule,
@@ -604,11 +611,11 @@ def _score_targets(
         "indicator_code": indicator_codes,
         "year": years,
         "actual": actuals,
-        "target": target_values,
+        "target": target_floats,
         "comparator": comparators,
         "completion": completions,
         "points": points_out,
-        "weight": weights,
+        "weight": weight_floats,
         "status": statuses,
         "veto": vetoes,
         "rule": rules,
@@ -696,11 +703,7 @@ def _region_rows(
 
 
 def _float_or_nan(values: list[Decimal | None]) -> np.ndarray:
-    # Distinct values first: weights and targets repeat, and float(Decimal) is slow.
-    return np.array(
-        _by_distinct(pd.Series(values, dtype=object), lambda v: np.nan if v is None else float(v)),
-        dtype="float64",
-    )
+    return np.array([np.nan if v is None else float(v) for v in values], dtype="float64")
 
 
 def _targets_frame(columns: dict[str, list], basis: str) -> pd.DataFrame:
@@ -712,11 +715,11 @@ def _targets_frame(columns: dict[str, list], basis: str) -> pd.DataFrame:
             "year": pd.Series(columns["year"], dtype="int64"),
             "basis": pd.Series([basis] * n, dtype=object),
             "actual": _float_or_nan(columns["actual"]),
-            "target": _float_or_nan(columns["target"]),
+            "target": np.array(columns["target"], dtype="float64"),
             "comparator": pd.Series(columns["comparator"], dtype=object),
             "completion": _float_or_nan(columns["completion"]),
             "points": _float_or_nan(columns["points"]),
-            "weight": _float_or_nan(columns["weight"]),
+            "weight": np.array(columns["weight"], dtype="float64"),
             "status": pd.Series(columns["status"], dtype=object),
             "veto": pd.Series(columns["veto"], dtype=bool),
             "rule": pd.Series(columns["rule"], dtype=object),
