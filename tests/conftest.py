@@ -23,6 +23,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+# pytest-playwright's sync API runs an event loop; Django's live_server ORM calls are safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -160,3 +163,67 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's chromium (`playwright install` cannot download a browser here)."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "zh-CN", "viewport": {"width": 1366, "height": 768}}
+
+
+@pytest.fixture
+def offsite_requests(page):
+    """Every request the page makes to a host other than 127.0.0.1/localhost (must stay empty)."""
+    seen: list[str] = []
+
+    def _record(request):
+        host = request.url.split("/")[2] if "://" in request.url else ""
+        if request.url.startswith(("http://", "https://")) and not host.startswith(
+            ("127.0.0.1", "localhost", "[::1]")
+        ):
+            seen.append(request.url)
+
+    page.on("request", _record)
+    return seen
+
+
+@pytest.fixture
+def console_errors(page):
+    """Console errors and uncaught page errors of the page (must stay empty)."""
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
+
+
+@pytest.fixture
+def live_login(live_server, page):
+    """Log `user` in through the real login form: live_login(user) -> base URL."""
+    from tests.factories import PASSWORD
+
+    def _login(user, password: str = PASSWORD) -> str:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        return live_server.url
+
+    return _login
