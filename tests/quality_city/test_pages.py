@@ -49,4 +49,7 @@ def test_api_docs_use_local_assets(client, catalog):
     body = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/" in body
     assert "cdn" not in body.lower()
+    assert "<script>" not in body  # the split view serves its script as a file (CSP)
+    script = client.get("/api/docs/?script=").content.decode()
+    assert "SwaggerUIBundle" in script
     assert client.get("/api/schema/").status_code == 200
