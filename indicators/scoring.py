@@ -238,11 +238,18 @@ def _weight(value: Any, what: str) -> Decimal:
     return dec
 
 
+def _code_text(value: Any) -> str:
+    # A code column with a gap is read as float64 (130500.0); the code is "130500".
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def _str_column(series: pd.Series, what: str) -> list[str]:
     def convert(value: Any) -> str:
         if _is_missing(value):
             raise ValueError(f"{what}: a value is missing")
-        return str(value).strip()
+        return _code_text(value)
 
     return _by_distinct(series, convert)
 
@@ -251,7 +258,7 @@ def _optional_str_column(series: pd.Series) -> list[str | None]:
     def convert(value: Any) -> str | None:
         if _is_missing(value):
             return None
-        return str(value).strip() or None
+        return _code_text(value) or None
 
     return _by_distinct(series, convert)
 
@@ -503,9 +510,7 @@ def _score_targets(
     target_values = _by_distinct(targets["target"], lambda v: _required_decimal(v, "targets.target"))
     weights = _by_distinct(targets["weight"], lambda v: _weight(v, "targets.weight"))
     # float(Decimal) is slow; these two columns have few distinct values.
-    target_floats = _by_distinct(
-        targets["target"], lambda v: float(_required_decimal(v, "targets.target"))
-    )
+    target_floats = _by_distinct(targets["target"], lambda v: float(_required_decimal(v, "targets.target")))
     weight_floats = _by_distinct(targets["weight"], lambda v: float(_weight(v, "targets.weight")))
     rules = _by_distinct(
         pd.Series(_optional_str_column(_column_or(targets, "rule", None)), dtype=object),
