@@ -54,7 +54,9 @@ def _normalise(header: object) -> str:
 
 def _check_xlsx_container(data: bytes) -> None:
     if not data.startswith(b"PK"):
-        raise TableError([RowError(0, "", "文件不是有效的 Excel（.xlsx）文件，请另存为 .xlsx 或 .csv 后重新上传")])
+        raise TableError(
+            [RowError(0, "", "文件不是有效的 Excel（.xlsx）文件，请另存为 .xlsx 或 .csv 后重新上传")]
+        )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = zf.namelist()
@@ -125,7 +127,9 @@ def read_table(data: bytes, filename: str, columns: list[Column]) -> list[dict]:
     """
     max_bytes = settings.IMPORT_MAX_BYTES
     if len(data) > max_bytes:
-        raise TableError([RowError(0, "", f"文件大小 {len(data) // 1024} KB 超过上限 {max_bytes // 1024} KB")])
+        raise TableError(
+            [RowError(0, "", f"文件大小 {len(data) // 1024} KB 超过上限 {max_bytes // 1024} KB")]
+        )
     if not data.strip():
         raise TableError([RowError(0, "", "文件为空")])
     suffix = Path(filename or "").suffix.lower()
@@ -187,3 +191,18 @@ def column_label(columns: list[Column], name: str) -> str:
         if c.name == name:
             return f"{c.zh}（{c.name}）"
     return name
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A value safe to write into an exported CSV/xlsx cell.
+
+    Text starting with = + - @ (or a tab/CR) would be run as a formula by Excel
+    (CSV injection, e.g. `=cmd|' /C calc'!A0`); it is prefixed with an
+    apostrophe. Numbers are returned unchanged so they stay numbers.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
