@@ -10,6 +10,11 @@ no other code decides who may touch which region. The rules (DESIGN §5):
 - leader    read everything in their subtree.
 - admin     everything in their subtree (catalogue, plans, targets, users).
 - superuser everything everywhere.
+- SYSTEM    the command line and scheduled jobs (`import_figures`, derivations):
+            everything everywhere, recorded as nobody's user.
+
+Segregation of duties: nobody approves a figure they entered themselves
+(`check_figure`), whatever their roles.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
     from django.db.models import QuerySet
 
-    from indicators.models import Region
+    from indicators.models import Figure, Region
 
 
 class Action(StrEnum):
@@ -42,7 +47,28 @@ class Action(StrEnum):
     MANAGE = "manage"  # plans, targets, schemes, catalogue, users
     EXPORT = "export"
     IMPORT = "import"
+    REGISTER_AWARDS = (
+        "register_awards"  # awards registry: enterprises and grants (create, edit, revoke, import)
+    )
+    RUN_AWARD_ROUND = "run_award_round"  # quality award rounds: stages, reviewers, objections, awarding
 
+
+class SystemActor:
+    """The actor of management commands and scheduled jobs (never produced by a request)."""
+
+    is_authenticated = True
+    is_active = True
+    is_superuser = False
+    pk = None
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+    def __str__(self) -> str:
+        return "系统"
+
+
+SYSTEM = SystemActor()
 
 # Which roles may take an action, and where: "own" = the user's own region only,
 # "below" = strictly below it, "subtree" = own region and everything below.
@@ -70,6 +96,10 @@ _RULES: dict[Action, list[tuple[str, str]]] = {
     Action.SCORE: [(Role.REVIEWER, "subtree"), (Role.ADMIN, "subtree")],
     Action.PUBLISH: [(Role.REVIEWER, "subtree"), (Role.ADMIN, "subtree")],
     Action.MANAGE: [(Role.ADMIN, "subtree")],
+    # The city bureau keeps the registry of its whole subtree; a county keeps its own.
+    Action.REGISTER_AWARDS: [(Role.STAFF, "subtree"), (Role.REVIEWER, "subtree"), (Role.ADMIN, "subtree")],
+    # The bureau organising a round (质量科) runs it; assigned reviewers only score (awards.selectors).
+    Action.RUN_AWARD_ROUND: [(Role.REVIEWER, "subtree"), (Role.ADMIN, "subtree")],
 }
 
 
@@ -102,6 +132,8 @@ def _where_holds(where: str, home: Region, region: Region) -> bool:
 
 def can(user: AbstractBaseUser | AnonymousUser, action: Action | str, region: Region) -> bool:
     """May `user` take `action` on data of `region`?"""
+    if user is SYSTEM:
+        return True
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return False
     if getattr(user, "is_superuser", False):
@@ -122,10 +154,77 @@ def check(user: AbstractBaseUser | AnonymousUser, action: Action | str, region: 
         raise PermissionDenied(f"无权对“{region.name}”执行此操作")
 
 
+def published_to(user: AbstractBaseUser | AnonymousUser, region: Region, year: int | None) -> bool:
+    """Is `region`'s result for `year` part of a published assessment `user` may read?
+
+    Hook for published assessments (issue 10): the results of a published assessment
+    (通报) are visible to every signed-in user of the assessing city or province, so
+    a county leader can see the county ranking of their city once it is published.
+    "Currently published" only: a reopened assessment's live scores are being
+    corrected (its earlier versions stay readable on the assessment's results page).
+    """
+    from assessments.selectors import published_to_user
+
+    return published_to_user(user, region, year)
+
+
+def can_verify_county(
+    user: AbstractBaseUser | AnonymousUser | SystemActor, assessment_region, *, write: bool = True
+) -> bool:
+    """On-site verification (现场核查) of one county in one assessment (assessments.AssessmentRegion).
+
+    A verification group sees and changes only the counties assigned to it: the
+    user needs VERIFY on the county AND membership of the county's group.
+    Superusers and SYSTEM may always; the assessing region's admins may read
+    (supervise) every county's verification without being in a group.
+    """
+    if user is SYSTEM:
+        return True
+    if not can(user, Action.VERIFY, assessment_region.region):
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    group = assessment_region.group
+    if group is not None and group.members.filter(pk=user.pk).exists():
+        return True
+    return not write and can(user, Action.MANAGE, assessment_region.assessment.assessing_region)
+
+
+def can_reopen_assessment(user: AbstractBaseUser | AnonymousUser | SystemActor, region: Region) -> bool:
+    """Reopening a published assessment (a correction after 通报) is for admins only."""
+    if user is SYSTEM:
+        return True
+    return can(user, Action.MANAGE, region) and (
+        getattr(user, "is_superuser", False) or Role.ADMIN in roles_of(user)
+    )
+
+
+def can_read_scores(user: AbstractBaseUser | AnonymousUser, region: Region, year: int | None = None) -> bool:
+    """May `user` read the scores (total, grade, rank, target points) of `region` in `year`?
+
+    Unpublished scores: only within the user's own subtree (the READ rule).
+    Published results widen this through :func:`published_to`; dashboards, exports
+    and the API ask only this function, so that is the one place to change.
+    """
+    return can(user, Action.READ, region) or (
+        getattr(user, "is_authenticated", False) and published_to(user, region, year)
+    )
+
+
+def check_read_scores(
+    user: AbstractBaseUser | AnonymousUser, region: Region, year: int | None = None
+) -> None:
+    """Raise PermissionDenied unless `can_read_scores(user, region, year)`."""
+    if not can_read_scores(user, region, year):
+        raise PermissionDenied(f"无权查看“{region.name}”的考核结果")
+
+
 def readable_regions(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Region]:
     """Every region the user may read: their own subtree (all regions for a superuser)."""
     from indicators.models import Region
 
+    if user is SYSTEM:
+        return Region.objects.all()
     if getattr(user, "is_superuser", False) and getattr(user, "is_active", False):
         return Region.objects.all()
     home = user_region(user)
@@ -138,6 +237,8 @@ def regions_for(user: AbstractBaseUser | AnonymousUser, action: Action | str) ->
     """Every region on which the user may take `action` (a queryset, for filtering lists)."""
     from indicators.models import Region
 
+    if user is SYSTEM:
+        return Region.objects.all()
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return Region.objects.none()
     if getattr(user, "is_superuser", False):
@@ -157,3 +258,29 @@ def regions_for(user: AbstractBaseUser | AnonymousUser, action: Action | str) ->
         else:
             qs = qs | Region.objects.filter(path__startswith=home.path)
     return qs
+
+
+def is_own_entry(user: AbstractBaseUser | AnonymousUser | SystemActor, figure: Figure) -> bool:
+    """Did `user` enter `figure` (the last person who saved its reported value)?"""
+    if user is SYSTEM or getattr(user, "pk", None) is None:
+        return False
+    return figure.entered_by_id is not None and figure.entered_by_id == user.pk
+
+
+def can_figure(
+    user: AbstractBaseUser | AnonymousUser | SystemActor, action: Action | str, figure: Figure
+) -> bool:
+    """May `user` take `action` on this figure: the region rule plus segregation of duties."""
+    action = Action(action)
+    if not can(user, action, figure.region):
+        return False
+    return not (action == Action.APPROVE and is_own_entry(user, figure))
+
+
+def check_figure(
+    user: AbstractBaseUser | AnonymousUser | SystemActor, action: Action | str, figure: Figure
+) -> None:
+    """Raise PermissionDenied (with the reason in Chinese) unless `can_figure(...)`."""
+    check(user, action, figure.region)
+    if Action(action) == Action.APPROVE and is_own_entry(user, figure):
+        raise PermissionDenied("不能审核自己填报的数据，请由其他审核员审核")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from assessments.admin_guard import FrozenGuardAdminMixin
 from indicators.models import (
     Evidence,
     Figure,
@@ -51,7 +52,7 @@ class EvidenceInline(admin.TabularInline):
 
 
 @admin.register(Figure)
-class FigureAdmin(SimpleHistoryAdmin):
+class FigureAdmin(FrozenGuardAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "region",
         "indicator",
@@ -77,15 +78,28 @@ class TargetInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(FrozenGuardAdminMixin, admin.ModelAdmin):
     list_display = ["name", "region", "base_year", "start_year", "end_year", "document"]
     search_fields = ["name", "region__name"]
     autocomplete_fields = ["region"]
     inlines = [TargetInline]
+    actions = ["generate_milestones"]
+
+    @admin.action(description="生成年度分解目标（按基期实际值线性插值，保留已有目标）")
+    def generate_milestones(self, request, queryset):
+        from accounts import policy
+        from accounts.policy import Action
+        from indicators.targets import plan_generate_milestones
+
+        for plan in queryset.select_related("region"):
+            if not policy.can(request.user, Action.MANAGE, plan.region):
+                self.message_user(request, f"无权管理“{plan.name}”", level="error")
+                continue
+            self.message_user(request, f"{plan.name}：{plan_generate_milestones(plan=plan)}")
 
 
 @admin.register(Target)
-class TargetAdmin(SimpleHistoryAdmin):
+class TargetAdmin(FrozenGuardAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "region",
         "indicator",
@@ -122,7 +136,7 @@ class QualitativeItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(ItemScore)
-class ItemScoreAdmin(SimpleHistoryAdmin):
+class ItemScoreAdmin(FrozenGuardAdminMixin, SimpleHistoryAdmin):
     list_display = ["region", "year", "item", "self_points", "verified_points"]
     list_filter = ["year", "item__scheme"]
     autocomplete_fields = ["region"]

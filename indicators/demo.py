@@ -241,4 +241,16 @@ def seed_demo() -> SeedResult:
         pass
     else:
         seed_extra(result)
+    try:  # the awards registry's demo enterprises, grants and quality award round
+        from awards.demo import seed_awards
+    except ImportError:
+        pass
+    else:
+        seed_awards(result)
+    try:  # the assessment cycle's demo: 邢台市's published 2015 county assessment (after scoring data)
+        from assessments.demo import seed_assessment_demo
+    except ImportError:
+        pass
+    else:
+        seed_assessment_demo(result)
     return result

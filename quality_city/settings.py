@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -80,6 +81,9 @@ INSTALLED_APPS = [
     "accounts",
     "indicators",
     "awards",
+    "dashboards",
+    "reports",
+    "assessments",
 ]
 
 MIDDLEWARE = [
@@ -177,6 +181,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The DatabaseScheduler copies these entries into django-celery-beat's PeriodicTask
+# table when beat starts, so admins see (and may pause) them in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "nightly-scores": {
+        "task": "indicators.nightly_scores",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
+# Seconds a burst of approvals is collected before one scoring run (indicators.tasks).
+QC_RESCORE_DELAY = env_int("QC_RESCORE_DELAY", 60)
 
 # --- Auth ----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -197,6 +211,7 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"  # Chinese page, status 429
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
@@ -212,6 +227,12 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # vendor/plotly.min.js straight from the installed plotly package (no CDN, no copy step).
+    "dashboards.finders.PlotlyJsFinder",
+]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {

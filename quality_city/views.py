@@ -1,6 +1,7 @@
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from accounts import policy
 from indicators.models import Figure, Indicator, Region
@@ -11,6 +12,10 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         context["region"] = policy.user_region(request.user)
         context["roles"] = sorted(policy.roles_of(request.user))
+        if context["region"] is not None:
+            # Leaders start from their region's dashboard (the button leads the page for them).
+            context["dashboard_url"] = reverse("dashboards:overview", args=[context["region"].code])
+            context["is_leader"] = "leader" in context["roles"]
     context["counts"] = {
         "regions": Region.objects.count(),
         "indicators": Indicator.objects.count(),

@@ -1,0 +1,480 @@
+"""The measured cases, each run by the runner in a fresh child process.
+
+    python -m benchmarks.cases CASE SIDE '{"json": "params"}'
+
+CASE is scoring / dashboard / import / report, SIDE is ``project`` (the product's
+own code path) or ``floor`` (the least work that reads the same data). A fresh
+process per (case, side) makes the peak-memory figure mean something: the child
+records ``ru_maxrss`` after Django is set up and the case is prepared (imports,
+users, warm-up requests) and again after the measured part; the difference is the
+peak resident memory the measured work added. The result is printed as one JSON
+line prefixed with ``BENCH-RESULT``; anything else on stdout/stderr is ignored.
+
+When the module a case needs is not there yet, the child reports
+``{"available": false, "reason": "module X missing"}`` instead of a number.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import importlib.util
+import io
+import json
+import os
+import pstats
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks.stats import max_rss_mib
+
+RESULT_PREFIX = "BENCH-RESULT "
+
+# Modules each case needs from the product (checked before Django is set up).
+REQUIRES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("scoring", "project"): ("indicators.scoring_service",),
+    ("scoring", "floor"): (),
+    ("scoring", "breakdown"): ("indicators.scoring_service",),
+    ("dashboard", "project"): ("dashboards.views", "dashboards.urls"),
+    ("dashboard", "floor"): (),
+    ("import", "project"): ("indicators.imports", "indicators.management.commands.import_figures"),
+    ("import", "floor"): (),
+    ("report", "project"): ("reports.services", "reports.management.commands.export_report"),
+}
+
+
+def missing_module(case: str, side: str) -> str | None:
+    """The first required module that cannot be found, or None."""
+    for name in REQUIRES.get((case, side), ()):
+        try:
+            if importlib.util.find_spec(name) is None:
+                return name
+        except ModuleNotFoundError:
+            return name
+    return None
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def _copy_out(cursor, statement: str) -> tuple[int, int]:
+    """Stream `COPY (...) TO STDOUT` to nowhere; (rows, bytes) read."""
+    rows = size = 0
+    with cursor.copy(statement) as copy:
+        for block in copy:
+            size += len(block)
+            rows += bytes(block).count(b"\n")
+    return rows, size
+
+
+def scoring_floor_statements(year: int) -> list[str]:
+    """What the scoring service reads, per basis: the year's figures and targets.
+
+    Same filters as `scoring_service.load_inputs` (the basis's statuses), without
+    the joins to region and indicator codes: the floor is reading the rows.
+    """
+    year = int(year)
+    targets = (
+        "COPY (SELECT region_id, indicator_id, year, comparator, value, weight, rule, rule_param, veto "
+        f"FROM indicators_target WHERE year = {year}) TO STDOUT"
+    )
+    figures_self = (
+        "COPY (SELECT region_id, indicator_id, year, reported_value FROM indicators_figure "
+        f"WHERE year = {year} AND status IN ('submitted', 'approved', 'returned')) TO STDOUT"
+    )
+    figures_verified = (
+        "COPY (SELECT region_id, indicator_id, year, verified_value FROM indicators_figure "
+        f"WHERE year = {year} AND status = 'approved') TO STDOUT"
+    )
+    return [targets, figures_self, targets, figures_verified]
+
+
+def scoring_project(params: dict) -> dict:
+    from indicators.scoring_service import compute_scores
+
+    started = time.perf_counter()
+    summaries = compute_scores(year=params["year"], trigger="benchmark")
+    seconds = time.perf_counter() - started
+    detail = {
+        s.run.basis: {
+            "seconds": round(s.seconds, 3),
+            "regions": s.run.region_rows,
+            "targets": s.run.target_rows,
+        }
+        for s in summaries
+    }
+    return {"samples": [seconds], "detail": detail}
+
+
+def scoring_breakdown(params: dict) -> dict:
+    """One basis (verified) step by step with the service's public parts: load, engine, hash.
+
+    What the service spends beyond these three (the per-basis time minus their sum)
+    is storing the results: deleting the previous rows and inserting the new ones.
+    """
+    from indicators import scoring
+    from indicators.scoring_service import load_inputs
+
+    basis = "verified"
+    started = time.perf_counter()
+    inputs = load_inputs(year=params["year"], root=None)
+    loaded = time.perf_counter()
+    scheme = inputs.scheme
+    engine_params = {
+        "cap": scheme.cap,
+        "grade_cuts": (scheme.grade_a_min, scheme.grade_b_min, scheme.grade_c_min),
+        "basis": basis,
+    }
+    figures, items = inputs.figures(basis), inputs.items(basis)
+    scoring.score(
+        figures, inputs.targets, items, inputs.regions, indicators=inputs.indicators, **engine_params
+    )
+    scored = time.perf_counter()
+    scoring.inputs_hash(figures, inputs.targets, items, inputs.regions, inputs.indicators, engine_params)
+    hashed = time.perf_counter()
+    detail = {"load": loaded - started, "engine": scored - loaded, "hash": hashed - scored}
+    return {"samples": [hashed - started], "detail": {k: round(v, 3) for k, v in detail.items()}}
+
+
+def scoring_floor(params: dict) -> dict:
+    from django.db import connection
+
+    statements = scoring_floor_statements(params["year"])
+    samples, rows = [], 0
+    with connection.cursor() as wrapper:
+        cursor = wrapper.cursor  # the psycopg cursor under Django's wrapper
+        for _ in range(params.get("repeat", 5)):
+            started = time.perf_counter()
+            rows = sum(_copy_out(cursor, s)[0] for s in statements)
+            samples.append(time.perf_counter() - started)
+    return {"samples": samples, "detail": {"rows_read": rows}}
+
+
+# --------------------------------------------------------------------------- dashboards
+
+
+def dashboard_floor_queries(kind: str) -> list[str]:
+    """The raw SQL that fetches the numbers a page shows (named %(...)s parameters).
+
+    overview: the region's score history, its target scores of the year with the
+    indicator labels, its plan-horizon targets and its own actuals since the plan's
+    base year (the at-risk projection). compare: the children, their and the
+    parent's scores of the year and the year before, and the children's target
+    scores with indicator labels.
+    """
+    if kind == "overview":
+        return [
+            "SELECT year, total, grade, rank, rank_of, met, not_met, missing, vetoed "
+            "FROM indicators_regionscore WHERE region_id = %(region)s AND basis = %(basis)s",
+            "SELECT i.code, i.name_zh, i.unit, i.category, i.sort_order, ts.actual, ts.target, "
+            "ts.comparator, ts.completion, ts.points, ts.weight, ts.status, ts.veto "
+            "FROM indicators_targetscore ts JOIN indicators_indicator i ON i.id = ts.indicator_id "
+            "WHERE ts.region_id = %(region)s AND ts.year = %(year)s AND ts.basis = %(basis)s",
+            "SELECT t.indicator_id, t.year, t.comparator, t.value, p.base_year, p.name "
+            "FROM indicators_target t JOIN indicators_plan p ON p.id = t.plan_id "
+            "WHERE t.region_id = %(region)s AND t.year = p.end_year AND t.year >= %(year)s",
+            "SELECT f.indicator_id, f.year, f.verified_value FROM indicators_figure f "
+            "WHERE f.region_id = %(region)s AND f.status = 'approved' AND f.year <= %(year)s "
+            "AND f.year >= (SELECT min(p.base_year) FROM indicators_plan p WHERE p.region_id = %(region)s)",
+        ]
+    if kind == "compare":
+        return [
+            "SELECT id, code, name, longitude, latitude FROM indicators_region "
+            "WHERE parent_id = %(region)s ORDER BY code",
+            "SELECT rs.region_id, rs.year, rs.total, rs.grade, rs.rank, rs.rank_of, rs.met, rs.not_met, "
+            "rs.missing, rs.vetoed FROM indicators_regionscore rs "
+            "WHERE rs.basis = %(basis)s AND rs.year IN (%(year)s, %(year)s - 1) AND (rs.region_id = %(region)s "
+            "OR rs.region_id IN (SELECT id FROM indicators_region WHERE parent_id = %(region)s))",
+            "SELECT ts.region_id, i.code, i.name_zh, i.unit, ts.actual, ts.target, ts.comparator, "
+            "ts.completion, ts.status FROM indicators_targetscore ts "
+            "JOIN indicators_indicator i ON i.id = ts.indicator_id "
+            "WHERE ts.year = %(year)s AND ts.basis = %(basis)s "
+            "AND ts.region_id IN (SELECT id FROM indicators_region WHERE parent_id = %(region)s)",
+        ]
+    raise ValueError(f"unknown dashboard kind {kind!r}")
+
+
+def _leader_for(code: str):
+    """A leader (领导) of the region, created once in the benchmark database."""
+    from django.contrib.auth.models import User
+
+    from accounts.models import Profile
+    from indicators.models import Region
+
+    region = Region.objects.get(code=code)
+    user, _ = User.objects.get_or_create(username=f"bench_leader_{code}", defaults={"is_active": True})
+    profile, created = Profile.objects.get_or_create(
+        user=user, defaults={"region": region, "roles": ["leader"]}
+    )
+    if not created and (profile.region_id != region.pk or profile.roles != ["leader"]):
+        profile.region, profile.roles = region, ["leader"]
+        profile.save()
+    return user
+
+
+def dashboard_project(params: dict, prepared: dict) -> dict:
+    client, path = prepared["client"], prepared["path"]
+    samples = []
+    for _ in range(params["requests"]):
+        started = time.perf_counter()
+        response = client.get(path)
+        samples.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path} answered {response.status_code}")
+    return {"samples": samples, "detail": prepared["detail"]}
+
+
+def dashboard_project_prepare(params: dict) -> dict:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(_leader_for(params["user_region"]))
+    path = reverse(f"dashboards:{params['page']}", args=[params["region"]])
+    path += f"?year={params['year']}&basis={params['basis']}"
+    # Warm-up: templates, URL resolvers, plotly's validators load on first use.
+    size = 0
+    for _ in range(params.get("warmup", 3)):
+        response = client.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path} answered {response.status_code}")
+        size = len(response.content)
+    # One extra, untimed request counts the SQL queries a page makes.
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(path)
+    sql_ms = sum(float(q["time"]) for q in ctx.captured_queries) * 1000
+    detail = {"path": path, "bytes": size, "queries": len(ctx.captured_queries), "sql_ms": round(sql_ms, 1)}
+    return {"client": client, "path": path, "detail": detail}
+
+
+def dashboard_floor(params: dict) -> dict:
+    from django.db import connection
+
+    from indicators.models import Region
+
+    region_id = Region.objects.only("id").get(code=params["region"]).pk
+    values = {"region": region_id, "year": int(params["year"]), "basis": params["basis"]}
+    queries = dashboard_floor_queries(params["kind"])
+    samples, rows = [], 0
+    with connection.cursor() as cursor:
+        for _ in range(params.get("warmup", 3)):
+            for sql in queries:
+                cursor.execute(sql, values)
+                cursor.fetchall()
+        for _ in range(params["requests"]):
+            started = time.perf_counter()
+            rows = 0
+            for sql in queries:
+                cursor.execute(sql, values)
+                rows += len(cursor.fetchall())
+            samples.append((time.perf_counter() - started) * 1000)
+    return {"samples": samples, "detail": {"rows": rows, "queries": len(queries)}}
+
+
+# --------------------------------------------------------------------------- import
+
+
+IMPORT_FILENAME = "bench-import-100k.xlsx"
+IMPORT_HEADER = ("region_code", "indicator_code", "year", "value", "note")
+
+
+def build_import_file(url: str, path: Path, *, rows: int, year: int) -> int:
+    """Write the import workbook (openpyxl write-only): `rows` figures of `year`.
+
+    Regions in code order x indicators in catalogue order, values from the
+    generator (so they are valid for the indicator). Returns the rows written.
+    """
+    import psycopg
+    from openpyxl import Workbook
+
+    from benchmarks.generate import figure_rows, read_specs
+
+    with psycopg.connect(url) as conn:
+        regions, indicators = read_specs(conn)
+    code_of = {r.id: r.code for r in regions}
+    indicator_of = {i.id: i for i in indicators}
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("figures")
+    ws.append(list(IMPORT_HEADER))
+    written = 0
+    for row in figure_rows(regions, indicators, [year]):
+        if written >= rows:
+            break
+        indicator = indicator_of[row.indicator_id]
+        value = int(row.value) if indicator.kind == "count" else float(row.value)
+        note = "基准测试导入" if written % 10 == 0 else None
+        ws.append([code_of[row.region_id], indicator.code, year, value, note])
+        written += 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    wb.save(tmp)
+    tmp.replace(path)
+    return written
+
+
+def delete_imported(filename: str) -> int:
+    """Remove the figures (and their history rows) a previous import run wrote."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM indicators_historicalfigure WHERE source_ref = %s", [filename])
+        cursor.execute("DELETE FROM indicators_figure WHERE source_ref = %s", [filename])
+        return cursor.rowcount
+
+
+def import_project_prepare(params: dict) -> dict:
+    import indicators.imports  # noqa: F401  (import cost is not part of the measurement)
+
+    delete_imported(Path(params["path"]).name)
+    return {}
+
+
+def import_project(params: dict, prepared: dict) -> dict:
+    from django.core.management import call_command
+
+    from indicators.models import Figure
+
+    name = Path(params["path"]).name
+    out = io.StringIO()
+    started = time.perf_counter()
+    call_command("import_figures", params["path"], "--status", "approved", stdout=out, stderr=out)
+    seconds = time.perf_counter() - started
+    written = Figure.objects.filter(source_ref=name).count()
+    delete_imported(name)
+    if written != params["rows"]:
+        raise RuntimeError(
+            f"import wrote {written} figures, expected {params['rows']}: {out.getvalue()[-500:]}"
+        )
+    return {"samples": [seconds], "detail": {"figures": written, "output": out.getvalue().strip()[-200:]}}
+
+
+def import_floor(params: dict) -> dict:
+    from openpyxl import load_workbook
+
+    samples, cells = [], 0
+    for _ in range(params.get("repeat", 3)):
+        started = time.perf_counter()
+        wb = load_workbook(params["path"], read_only=True)
+        cells = 0
+        for row in wb.worksheets[0].iter_rows(values_only=True):
+            for _cell in row:
+                cells += 1
+        wb.close()
+        samples.append(time.perf_counter() - started)
+    return {"samples": samples, "detail": {"cells": cells}}
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _forget_reports(code: str, year: int) -> None:
+    """Drop archived PDFs of the region and year, so the next request renders anew."""
+    from reports.models import ReportArtifact
+
+    for artifact in ReportArtifact.objects.filter(region__code=code, year=year, fmt="pdf"):
+        if artifact.file:
+            artifact.file.delete(save=False)
+        artifact.delete()
+
+
+def report_project_prepare(params: dict) -> dict:
+    import reports.services  # noqa: F401
+
+    _forget_reports(params["region"], params["year"])
+    return {}
+
+
+def report_project(params: dict, prepared: dict) -> dict:
+    from django.core.management import call_command
+
+    samples, size = [], 0
+    output = Path(params["output"])
+    for _ in range(params.get("repeat", 3)):
+        _forget_reports(params["region"], params["year"])
+        out = io.StringIO()
+        started = time.perf_counter()
+        call_command(
+            "export_report",
+            "--year",
+            str(params["year"]),
+            "--region",
+            params["region"],
+            "--format",
+            "pdf",
+            "-o",
+            str(output),
+            stdout=out,
+        )
+        samples.append(time.perf_counter() - started)
+        size = output.stat().st_size
+        if "新生成" not in out.getvalue():
+            raise RuntimeError(f"the report was not rendered anew: {out.getvalue()[-300:]}")
+    return {"samples": samples, "detail": {"bytes": size}}
+
+
+# --------------------------------------------------------------------------- driver
+
+CASES: dict[tuple[str, str], tuple[Callable[[dict], dict] | None, Callable[..., dict]]] = {
+    ("scoring", "project"): (None, scoring_project),
+    ("scoring", "floor"): (None, scoring_floor),
+    ("scoring", "breakdown"): (None, scoring_breakdown),
+    ("dashboard", "project"): (dashboard_project_prepare, dashboard_project),
+    ("dashboard", "floor"): (None, dashboard_floor),
+    ("import", "project"): (import_project_prepare, import_project),
+    ("import", "floor"): (None, import_floor),
+    ("report", "project"): (report_project_prepare, report_project),
+}
+
+
+def _profiled(call: Callable[[], dict], path: str) -> dict:
+    profile = cProfile.Profile()
+    result = profile.runcall(call)
+    profile.dump_stats(path)
+    text = io.StringIO()
+    pstats.Stats(profile, stream=text).sort_stats("cumulative").print_stats(45)
+    Path(path).with_suffix(".txt").write_text(text.getvalue(), encoding="utf-8")
+    return result
+
+
+def run_case(case: str, side: str, params: dict) -> dict:
+    missing = missing_module(case, side)
+    if missing:
+        return {"available": False, "reason": f"module {missing} missing"}
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quality_city.settings")
+    django.setup()
+    prepare, measure = CASES[(case, side)]
+    prepared = prepare(params) if prepare else None
+    baseline = max_rss_mib()
+
+    def call() -> dict:
+        return measure(params, prepared) if prepare else measure(params)
+
+    result = _profiled(call, params["profile"]) if params.get("profile") else call()
+    result["peak_rss_delta_mib"] = round(max_rss_mib() - baseline, 1)
+    result["baseline_rss_mib"] = round(baseline, 1)
+    result["available"] = True
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    case, side = argv[0], argv[1]
+    params: dict[str, Any] = json.loads(argv[2]) if len(argv) > 2 else {}
+    try:
+        result = run_case(case, side, params)
+    except Exception as exc:
+        traceback.print_exc()
+        result = {"available": True, "error": f"{type(exc).__name__}: {exc}"[:500]}
+    print(RESULT_PREFIX + json.dumps(result, ensure_ascii=False, default=str), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,907 @@
+"""Plotly figures of the leader dashboards, built in Python and drawn by plotly.js.
+
+Each function takes the data frame a page also offers as CSV (Chinese column
+names; columns starting with "_" are for drawing only, e.g. drill-down links)
+and returns a ``plotly.graph_objects.Figure`` with Chinese labels and number
+formats (%, 万元, 项, 分). Colours come from the Okabe-Ito palette, which stays
+distinguishable for the common forms of colour blindness; grades use the same
+four colours as ``static/css/app.css``.
+
+A point that stands for a region carries its drill-down URL as the first item of
+``customdata``; ``static/js/dashboards.js`` follows it on click.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+Figure = dict[str, Any]
+
+FONT = '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "PingFang SC", "Microsoft YaHei", sans-serif'
+INK = "#1f2933"
+MUTED = "#616e7c"
+GRID = "#e4e7eb"
+HIGHLIGHT = "#1f2933"
+
+# Okabe-Ito (Wong 2011, Nature Methods 8:441).
+GRADE_COLORS = {"A": "#0072B2", "B": "#009E73", "C": "#E69F00", "D": "#D55E00"}
+STATUS_COLORS = {"met": "#009E73", "not_met": "#E69F00", "missing": "#999999", "veto": "#D55E00"}
+STATUS_LABELS = {"met": "达标", "not_met": "未达标", "missing": "缺报"}
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+# Completion and score scales run from orange (behind) to blue (on target): a
+# diverging pair that red-green colour blindness keeps apart.
+DIVERGING = [
+    [0.0, "#D55E00"],
+    [0.35, "#E69F00"],
+    [0.6, "#F3E3B5"],
+    [0.8, "#9FD0EE"],
+    [1.0, "#0072B2"],
+]
+# Totals on the map: saturated at both ends so every marker stands out on white.
+SCORE_SCALE = [[0.0, "#D55E00"], [0.4, "#E69F00"], [0.7, "#56B4E9"], [1.0, "#0072B2"]]
+PATTERNS = ["", "/", ".", "x"]
+
+UNIT_ZH = {"%": "%", "count": "项", "10k CNY": "万元", "points": "分", "per 10k units": "人/万台"}
+
+TEMPLATE = go.layout.Template(
+    layout={
+        "font": {"family": FONT, "size": 13, "color": INK},
+        "colorway": OKABE_ITO,
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "separators": ".,",
+        "hoverlabel": {"font": {"family": FONT, "size": 13}},
+        "xaxis": {"gridcolor": GRID, "zerolinecolor": GRID, "automargin": True},
+        "yaxis": {"gridcolor": GRID, "zerolinecolor": GRID, "automargin": True},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        "margin": {"l": 10, "r": 16, "t": 28, "b": 10},
+    }
+)
+TEMPLATE_JSON = TEMPLATE.to_plotly_json()
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def unit_zh(unit: str) -> str:
+    return UNIT_ZH.get(unit, unit)
+
+
+def format_value(value: float | Decimal | None, unit: str) -> str:
+    """A value with its Chinese unit: 98.50%, 12 项, 5,200.0 万元, 79.50 分."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    v = float(value)
+    if unit == "%":
+        return f"{v:.2f}%"
+    if unit == "count":
+        return f"{v:,.0f} 项" if v == int(v) else f"{v:,.1f} 项"
+    if unit == "10k CNY":
+        return f"{v:,.1f} 万元"
+    return f"{v:,.2f} {unit_zh(unit)}"
+
+
+def format_percent(value: float | Decimal | None, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{float(value):.{digits}f}%"
+
+
+def grade_for(rate: float, cuts: tuple[float, float, float] = (90, 80, 60)) -> str:
+    if rate >= cuts[0]:
+        return "A"
+    if rate >= cuts[1]:
+        return "B"
+    if rate >= cuts[2]:
+        return "C"
+    return "D"
+
+
+def short(label: str, n: int = 12) -> str:
+    return label if len(label) <= n else label[: n - 1] + "…"
+
+
+def _merge(into: dict, new: dict) -> None:
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def _update(fig: Figure, **layout) -> None:
+    """Deep-merge into the layout (what plotly's update_layout does, without re-validating)."""
+    _merge(fig["layout"], layout)
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """Rows as dicts; much faster than ``DataFrame.to_dict("records")`` on object columns."""
+    cols = list(df.columns)
+    return [
+        dict(zip(cols, values, strict=True)) for values in zip(*(df[c].tolist() for c in cols), strict=True)
+    ]
+
+
+def _figure(height: int, **layout) -> Figure:
+    """An empty figure: a plain dict in plotly's JSON schema.
+
+    Figures are built as dicts rather than graph_objects because validating every
+    property on every request costs more than the rest of a page; the tests
+    rebuild each page's figures with ``go.Figure(...)``, which validates them
+    against plotly's schema.
+    """
+    fig: Figure = {"data": [], "layout": {"template": TEMPLATE_JSON}}
+    _update(fig, height=height, **layout)
+    return fig
+
+
+def _none_to_nan(values) -> list[float | None]:
+    out = []
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            out.append(None)
+        else:
+            out.append(float(v))
+    return out
+
+
+def _empty(fig: Figure, message: str) -> Figure:
+    """A figure that says why it is empty (one invisible trace keeps plotly's layout sane)."""
+    fig["data"].append(
+        {
+            "type": "scatter",
+            "x": [0],
+            "y": [0],
+            "mode": "markers",
+            "marker": {"opacity": 0},
+            "hoverinfo": "skip",
+        }
+    )
+    _update(
+        fig,
+        showlegend=False,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[
+            {"text": message, "showarrow": False, "font": {"size": 14, "color": MUTED}, "x": 0, "y": 0}
+        ],
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- overview
+
+
+def score_history(df: pd.DataFrame) -> Figure:
+    """Total by year (line, markers coloured by grade) with the rank as text."""
+    fig = _figure(260, showlegend=False)
+    if df.empty:
+        return _empty(fig, "暂无历年得分")
+    fig["data"].append(
+        {
+            "type": "scatter",
+            "x": df["年度"].tolist(),
+            "y": _none_to_nan(df["总分"]),
+            "mode": "lines+markers+text",
+            "line": {"color": "#56B4E9", "width": 2},
+            "marker": {
+                "size": 12,
+                "color": [GRADE_COLORS[g] for g in df["等级"]],
+                "line": {"color": "#fff", "width": 1},
+            },
+            "text": [f"{g} · 第{r}名" for g, r in zip(df["等级"], df["排名"], strict=True)],
+            "textposition": "top center",
+            "customdata": df[["等级", "排名", "参评数"]].values.tolist(),
+            "hovertemplate": "%{x} 年<br>总分 %{y:.2f} 分<br>等级 %{customdata[0]}<br>第 %{customdata[1]} / %{customdata[2]} 名<extra></extra>",
+            "name": "总分",
+        }
+    )
+    top = max(100.0, float(df["总分"].max()) + 8)
+    _update(
+        fig,
+        xaxis={"dtick": 1, "tickformat": "d", "title": None},
+        yaxis={"range": [max(0.0, float(df["总分"].min()) - 15), top], "title": "总分（分）"},
+    )
+    return fig
+
+
+def category_scores(df: pd.DataFrame) -> Figure:
+    """得分率 by indicator category, coloured by the grade that rate would earn."""
+    height = max(220, 48 + 34 * len(df))
+    fig = _figure(height, showlegend=False)
+    if df.empty:
+        return _empty(fig, "本年度暂无指标得分")
+    rates = [float(v) for v in df["得分率(%)"]]
+    fig["data"].append(
+        {
+            "type": "bar",
+            "x": rates,
+            "y": df["类别"].tolist(),
+            "orientation": "h",
+            "marker": {"color": [GRADE_COLORS[grade_for(r)] for r in rates]},
+            "text": [f"{r:.1f}%" for r in rates],
+            "textposition": "outside",
+            "cliponaxis": False,
+            "customdata": df[["得分", "满分", "指标数"]].values.tolist(),
+            "hovertemplate": "%{y}<br>得分率 %{x:.1f}%<br>得分 %{customdata[0]:.2f} / %{customdata[1]:.2f}<br>指标 %{customdata[2]} 项<extra></extra>",
+        }
+    )
+    _update(
+        fig,
+        xaxis={"range": [0, 112], "ticksuffix": "%", "title": "得分率"},
+        yaxis={"autorange": "reversed", "title": None},
+    )
+    return fig
+
+
+def points_lost(df: pd.DataFrame) -> Figure:
+    """The targets that cost the most points, coloured by why (not met, missing, veto)."""
+    height = max(220, 60 + 30 * len(df))
+    fig = _figure(height, showlegend=True)
+    if df.empty:
+        return _empty(fig, "全部指标满分")
+    for status in ("not_met", "missing"):
+        part = df[df["_status"] == status]
+        if part.empty:
+            continue
+        fig["data"].append(
+            {
+                "type": "bar",
+                "x": _none_to_nan(part["失分"]),
+                "y": [short(s, 16) for s in part["指标"]],
+                "orientation": "h",
+                "name": STATUS_LABELS[status],
+                "marker": {
+                    "color": [STATUS_COLORS["veto"] if v else STATUS_COLORS[status] for v in part["_veto"]],
+                    "pattern": {"shape": "/" if status == "missing" else ""},
+                },
+                "customdata": part[
+                    ["指标", "_actual_text", "_target_text", "_completion_text"]
+                ].values.tolist(),
+                "hovertemplate": "%{customdata[0]}<br>失分 %{x:.2f} 分<br>实际 %{customdata[1]} / 目标 %{customdata[2]}<br>完成率 %{customdata[3]}<extra></extra>",
+            }
+        )
+    _update(
+        fig,
+        barmode="stack",
+        xaxis={"title": "失分（分）", "rangemode": "tozero"},
+        yaxis={
+            "autorange": "reversed",
+            "title": None,
+            "categoryorder": "array",
+            "categoryarray": [short(s, 16) for s in df["指标"]],
+        },
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def ranking_bar(df: pd.DataFrame, highlight: str | None, mean: float | None) -> Figure:
+    """Totals of the sibling regions, best first, coloured by grade; the viewer's own region outlined."""
+    height = max(200, 90 + 28 * len(df))
+    fig = _figure(height, showlegend=True, bargap=0.3)
+    if df.empty:
+        return _empty(fig, "本年度暂无下级地区得分")
+    labels = [
+        f"<b>{n} ◀ 本地区</b>" if c == highlight else n
+        for n, c in zip(df["地区"], df["地区代码"], strict=True)
+    ]
+    for grade in "ABCD":
+        part = df[df["等级"] == grade]
+        if part.empty:
+            continue
+        fig["data"].append(
+            {
+                "type": "bar",
+                "x": _none_to_nan(part["总分"]),
+                "y": [labels[i] for i in part.index],
+                "orientation": "h",
+                "name": f"{grade} 级",
+                "marker": {
+                    "color": GRADE_COLORS[grade],
+                    "line": {
+                        "color": [
+                            HIGHLIGHT if c == highlight else GRADE_COLORS[grade] for c in part["地区代码"]
+                        ],
+                        "width": [3 if c == highlight else 0 for c in part["地区代码"]],
+                    },
+                },
+                "text": [f"{t:.2f}" for t in part["总分"]],
+                "textposition": "outside",
+                "cliponaxis": False,
+                "customdata": part[["_url", "排名", "参评数", "等级"]].values.tolist(),
+                "hovertemplate": "%{y}<br>总分 %{x:.2f} 分 · %{customdata[3]} 级<br>第 %{customdata[1]} / %{customdata[2]} 名<br>点击查看该地区<extra></extra>",
+            }
+        )
+    shapes = []
+    if mean is not None:
+        shapes.append(
+            {
+                "type": "line",
+                "x0": mean,
+                "x1": mean,
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": MUTED, "dash": "dot", "width": 1.5},
+            }
+        )
+    _update(
+        fig,
+        barmode="overlay",
+        shapes=shapes,
+        annotations=(
+            [
+                {
+                    "x": mean,
+                    "y": 1,
+                    "yref": "paper",
+                    "yanchor": "bottom",
+                    "text": f"平均 {mean:.2f}",
+                    "showarrow": False,
+                    "font": {"color": MUTED, "size": 12},
+                }
+            ]
+            if mean is not None
+            else []
+        ),
+        xaxis={"range": [0, 108], "title": "总分（分）"},
+        yaxis={"categoryorder": "array", "categoryarray": labels, "autorange": "reversed", "title": None},
+        legend={"traceorder": "normal"},
+    )
+    return fig
+
+
+def completion_heatmap(df: pd.DataFrame, regions: list[str], indicators: list[str]) -> Figure:
+    """Completion (%) of every target, indicators down, regions across; blank cells have no target."""
+    height = max(260, 110 + 24 * len(indicators))
+    fig = _figure(height, showlegend=False, margin={"l": 10, "r": 16, "t": 16, "b": 10})
+    if df.empty:
+        return _empty(fig, "本年度暂无指标得分")
+    cell = {(r["地区"], r["指标"]): r for r in records(df)}
+    z, text, custom = [], [], []
+    for ind in indicators:
+        zr, tr, cr = [], [], []
+        for reg in regions:
+            r = cell.get((reg, ind))
+            if r is None:
+                zr.append(None)
+                tr.append("")
+                cr.append(["", reg, ind, "无目标", "", "", ""])
+                continue
+            comp = r["完成率(%)"]
+            if r["_status"] == "missing" or comp is None or (isinstance(comp, float) and math.isnan(comp)):
+                zr.append(0.0)
+                tr.append("缺")
+                cr.append([r["_url"], reg, ind, "缺报", r["_actual_text"], r["_target_text"], "—"])
+            else:
+                zr.append(min(float(comp), 100.0))
+                tr.append(f"{float(comp):.0f}")
+                cr.append(
+                    [
+                        r["_url"],
+                        reg,
+                        ind,
+                        STATUS_LABELS[r["_status"]],
+                        r["_actual_text"],
+                        r["_target_text"],
+                        f"{float(comp):.1f}%",
+                    ]
+                )
+        z.append(zr)
+        text.append(tr)
+        custom.append(cr)
+    fig["data"].append(
+        {
+            "type": "heatmap",
+            "z": z,
+            "x": regions,
+            "y": [short(i, 14) for i in indicators],
+            "text": text,
+            "texttemplate": "%{text}",
+            "textfont": {"size": 11},
+            "customdata": custom,
+            "zmin": 50,
+            "zmax": 100,
+            "colorscale": DIVERGING,
+            "xgap": 2,
+            "ygap": 2,
+            "colorbar": {"title": {"text": "完成率"}, "ticksuffix": "%", "thickness": 12, "len": 0.6},
+            "hovertemplate": "%{customdata[1]} · %{customdata[2]}<br>%{customdata[3]}<br>实际 %{customdata[4]} / 目标 %{customdata[5]}<br>完成率 %{customdata[6]}<extra></extra>",
+        }
+    )
+    _update(
+        fig,
+        xaxis={"side": "top", "tickangle": -45 if len(regions) > 8 else 0, "title": None, "showgrid": False},
+        yaxis={"autorange": "reversed", "title": None, "showgrid": False},
+    )
+    return fig
+
+
+def score_distribution(df: pd.DataFrame, year: int) -> Figure:
+    """Distribution of the totals this year and last year: a box with every region as a dot."""
+    fig = _figure(320, showlegend=False)
+    if df.empty:
+        return _empty(fig, "暂无得分")
+    for yr in sorted(df["年度"].unique()):
+        part = df[df["年度"] == yr]
+        label = f"{yr} 年" + ("（本年）" if yr == year else "（上年）")
+        fig["data"].append(
+            {
+                "type": "box",
+                "y": _none_to_nan(part["总分"]),
+                "x": [label] * len(part),
+                "name": label,
+                "boxpoints": False,
+                "fillcolor": "rgba(86,180,233,0.15)" if yr == year else "rgba(153,153,153,0.12)",
+                "line": {"color": "#56B4E9" if yr == year else "#999999"},
+                "hoverinfo": "skip",
+            }
+        )
+        fig["data"].append(
+            {
+                "type": "scatter",
+                "y": _none_to_nan(part["总分"]),
+                "x": [label] * len(part),
+                "mode": "markers",
+                "marker": {
+                    "size": 11,
+                    "color": [GRADE_COLORS[g] for g in part["等级"]],
+                    "line": {"color": "#fff", "width": 1},
+                    "opacity": 1.0 if yr == year else 0.55,
+                },
+                "customdata": part[["_url", "地区", "等级", "排名"]].values.tolist(),
+                "hovertemplate": "%{customdata[1]}<br>总分 %{y:.2f} 分 · %{customdata[2]} 级 · 第 %{customdata[3]} 名<extra></extra>",
+                "name": label,
+            }
+        )
+    _update(
+        fig,
+        yaxis={"title": "总分（分）"},
+        xaxis={"title": None},
+        boxmode="overlay",
+    )
+    return fig
+
+
+def score_map(df: pd.DataFrame, highlight: str | None) -> Figure:
+    """Regions placed by longitude and latitude, coloured by total.
+
+    A plain scatter on lon/lat axes (no map tiles, no topojson: nothing leaves the
+    server). The y axis is scaled by 1/cos(latitude) so distances look right.
+    """
+    fig = _figure(420, showlegend=False)
+    placed = df.dropna(subset=["经度", "纬度"])
+    if placed.empty:
+        return _empty(fig, "下级地区无坐标")
+    lon = [float(v) for v in placed["经度"]]
+    lat = [float(v) for v in placed["纬度"]]
+    # Scored regions first (coloured by total), then the unscored ones as grey rings:
+    # painting "no score" as 0 would read as the worst score.
+    for scored in (True, False):
+        part = placed[placed["总分"].notna() == scored]
+        if part.empty:
+            continue
+        codes = part["地区代码"].tolist()
+        marker: dict[str, Any] = {
+            "size": [24 if c == highlight else 18 for c in codes],
+            "line": {
+                "color": [HIGHLIGHT if c == highlight else "#52606d" for c in codes],
+                "width": [3 if c == highlight else 1 for c in codes],
+            },
+        }
+        if scored:
+            marker.update(
+                color=[float(v) for v in part["总分"]],
+                cmin=60,
+                cmax=100,
+                colorscale=SCORE_SCALE,
+                showscale=True,
+                colorbar={"title": {"text": "总分"}, "thickness": 12, "len": 0.7},
+            )
+        else:
+            marker.update(color="rgba(255,255,255,0)", symbol="circle-open")
+            marker["line"]["color"] = "#9aa5b1"
+        fig["data"].append(
+            {
+                "type": "scatter",
+                "x": [float(v) for v in part["经度"]],
+                "y": [float(v) for v in part["纬度"]],
+                "mode": "markers+text",
+                "name": "有得分" if scored else "无得分",
+                "text": part["地区"].tolist(),
+                "textposition": "top center",
+                "textfont": {"size": 12, "color": INK if scored else MUTED},
+                "marker": marker,
+                "customdata": part[["_url", "地区", "_total_text", "_grade_text"]].values.tolist(),
+                "hovertemplate": "%{customdata[1]}<br>总分 %{customdata[2]} · %{customdata[3]}<br>经度 %{x:.2f}，纬度 %{y:.2f}<br>点击查看该地区<extra></extra>",
+            }
+        )
+    mid = sum(lat) / len(lat)
+    pad_x = max(0.15, (max(lon) - min(lon)) * 0.12)
+    pad_y = max(0.15, (max(lat) - min(lat)) * 0.15)
+    _update(
+        fig,
+        xaxis={
+            "title": "经度",
+            "range": [min(lon) - pad_x, max(lon) + pad_x],
+            "ticksuffix": "°E",
+            "showgrid": True,
+        },
+        yaxis={
+            "title": "纬度",
+            "range": [min(lat) - pad_y, max(lat) + pad_y],
+            "ticksuffix": "°N",
+            "scaleanchor": "x",
+            "scaleratio": 1 / math.cos(math.radians(mid)),
+            "showgrid": True,
+        },
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- trend
+
+
+def indicator_trend(df: pd.DataFrame, unit: str, name: str, comparator: str | None) -> Figure:
+    """Actuals by year against the milestone targets and the plan target, with the projection."""
+    fig = _figure(380, showlegend=True)
+    if df.empty or (df["实际值"].isna().all() and df["目标值"].isna().all()):
+        return _empty(fig, "暂无数据")
+    suffix = "%" if unit == "%" else ""
+    u = unit_zh(unit)
+    years = df["年度"].tolist()
+    actual = df[df["实际值"].notna()]
+    fig["data"].append(
+        {
+            "type": "scatter",
+            "x": actual["年度"].tolist(),
+            "y": _none_to_nan(actual["实际值"]),
+            "mode": "lines+markers",
+            "name": "实际值",
+            "line": {"color": "#0072B2", "width": 3},
+            "marker": {"size": 9},
+            "hovertemplate": f"%{{x}} 年 实际值 %{{y:,.2f}} {u}<extra></extra>",
+        }
+    )
+    milestones = df[df["目标值"].notna() & (df["目标类型"] == "年度分解目标")]
+    if not milestones.empty:
+        fig["data"].append(
+            {
+                "type": "scatter",
+                "x": milestones["年度"].tolist(),
+                "y": _none_to_nan(milestones["目标值"]),
+                "mode": "lines+markers",
+                "name": "年度分解目标",
+                "line": {"color": "#E69F00", "width": 2, "dash": "dash", "shape": "linear"},
+                "marker": {"size": 8, "symbol": "diamond"},
+                "hovertemplate": f"%{{x}} 年 分解目标 {comparator or ''} %{{y:,.2f}} {u}<extra></extra>",
+            }
+        )
+    plan = df[df["目标值"].notna() & (df["目标类型"] != "年度分解目标")]
+    if not plan.empty:
+        fig["data"].append(
+            {
+                "type": "scatter",
+                "x": plan["年度"].tolist(),
+                "y": _none_to_nan(plan["目标值"]),
+                "mode": "markers",
+                "name": "规划目标",
+                "marker": {
+                    "size": 16,
+                    "symbol": "star",
+                    "color": "#D55E00",
+                    "line": {"color": "#fff", "width": 1},
+                },
+                "hovertemplate": f"%{{x}} 年 规划目标 {comparator or ''} %{{y:,.2f}} {u}<extra></extra>",
+            }
+        )
+    proj = df[df["趋势预测值"].notna()]
+    if not proj.empty:
+        fig["data"].append(
+            {
+                "type": "scatter",
+                "x": proj["年度"].tolist(),
+                "y": _none_to_nan(proj["趋势预测值"]),
+                "mode": "lines+markers",
+                "name": "趋势预测（最小二乘）",
+                "line": {"color": "#56B4E9", "width": 2, "dash": "dot"},
+                "marker": {"size": [0] * (len(proj) - 1) + [10], "symbol": "circle-open"},
+                "hovertemplate": f"%{{x}} 年 趋势预测 %{{y:,.2f}} {u}<extra></extra>",
+            }
+        )
+    _update(
+        fig,
+        xaxis={"dtick": 1, "tickformat": "d", "title": "年度", "range": [min(years) - 0.5, max(years) + 0.5]},
+        yaxis={
+            "title": f"{name}（{u}）",
+            "ticksuffix": suffix,
+            "rangemode": "tozero" if unit != "%" else "normal",
+        },
+    )
+    return fig
+
+
+def children_values(df: pd.DataFrame, unit: str, year: int) -> Figure:
+    """Each child's actual for the year (dot, coloured by met / not met) against its own target (tick).
+
+    Dots rather than bars: rates sit close to 100 %, and a bar from zero would
+    hide the gaps a leader is looking for; the axis fits the values instead.
+    """
+    height = max(240, 70 + 24 * len(df))
+    fig = _figure(height, showlegend=True)
+    if df.empty:
+        return _empty(fig, "下级地区暂无数据")
+    u = unit_zh(unit)
+    pairs = df[df["实际值"].notna() & df["目标值"].notna()]
+    xs: list[float | None] = []
+    ys: list[str | None] = []
+    for name, actual, target in zip(pairs["地区"], pairs["实际值"], pairs["目标值"], strict=True):
+        xs += [float(actual), float(target), None]
+        ys += [name, name, None]
+    if xs:
+        fig["data"].append(
+            {
+                "type": "scatter",
+                "x": xs,
+                "y": ys,
+                "mode": "lines",
+                "line": {"color": "#c0c8d2", "width": 3},
+                "hoverinfo": "skip",
+                "showlegend": False,
+            }
+        )
+    targets = df[df["目标值"].notna()]
+    if not targets.empty:
+        fig["data"].append(
+            {
+                "type": "scatter",
+                "x": _none_to_nan(targets["目标值"]),
+                "y": targets["地区"].tolist(),
+                "mode": "markers",
+                "name": "目标值",
+                "marker": {"symbol": "line-ns", "size": 16, "line": {"width": 3, "color": INK}, "color": INK},
+                "hovertemplate": f"%{{y}} 目标 %{{x:,.2f}} {u}<extra></extra>",
+            }
+        )
+    for status in ("met", "not_met", "missing"):
+        part = df[(df["_status"] == status) & df["实际值"].notna()]
+        if part.empty:
+            continue
+        fig["data"].append(
+            {
+                "type": "scatter",
+                "x": _none_to_nan(part["实际值"]),
+                "y": part["地区"].tolist(),
+                "mode": "markers",
+                "name": {"met": "达到目标", "not_met": "未达到目标", "missing": "无目标"}[status],
+                "marker": {"size": 13, "color": STATUS_COLORS[status], "line": {"color": "#fff", "width": 1}},
+                "customdata": part[["_url", "_actual_text", "_target_text"]].values.tolist(),
+                "hovertemplate": "%{y}<br>实际 %{customdata[1]}<br>目标 %{customdata[2]}<br>点击查看该地区<extra></extra>",
+            }
+        )
+    _update(
+        fig,
+        xaxis={"title": f"{year} 年（{u}）", "ticksuffix": "%" if unit == "%" else ""},
+        yaxis={
+            "autorange": "reversed",
+            "title": None,
+            "categoryorder": "array",
+            "categoryarray": df["地区"].tolist(),
+        },
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- brands
+
+
+def _stacked(fig: Figure, df: pd.DataFrame, axis: str, types: list[str], horizontal: bool) -> None:
+    for i, t in enumerate(types):
+        part = df[df["奖项类型"] == t]
+        if part.empty:
+            continue
+        pos = part[axis].tolist()
+        counts = [int(v) for v in part["数量"]]
+        fig["data"].append(
+            {
+                "type": "bar",
+                "x": counts if horizontal else pos,
+                "y": pos if horizontal else counts,
+                "orientation": "h" if horizontal else "v",
+                "name": t,
+                "marker": {
+                    "color": OKABE_ITO[i % len(OKABE_ITO)],
+                    "pattern": {"shape": PATTERNS[(i // len(OKABE_ITO)) % len(PATTERNS)]},
+                },
+                "customdata": [[part["_url"].iloc[k] if "_url" in part else ""] for k in range(len(part))],
+                "hovertemplate": (
+                    f"%{{y}}<br>{t} %{{x:,}} 项<extra></extra>"
+                    if horizontal
+                    else f"%{{x}} 年<br>{t} %{{y:,}} 项<extra></extra>"
+                ),
+            }
+        )
+
+
+def awards_by_year(df: pd.DataFrame, types: list[str]) -> Figure:
+    fig = _figure(400, showlegend=True, barmode="stack")
+    if df.empty:
+        return _empty(fig, "暂无品牌与奖项数据")
+    _stacked(fig, df, "年度", types, horizontal=False)
+    _update(
+        fig,
+        xaxis={"dtick": 1, "tickformat": "d", "title": "年度"},
+        yaxis={"title": "数量（项）"},
+        legend={"orientation": "v", "x": 1.02, "y": 1, "yanchor": "top"},
+    )
+    return fig
+
+
+def awards_by_child(df: pd.DataFrame, types: list[str], regions: list[str]) -> Figure:
+    height = max(260, 80 + 26 * len(regions))
+    fig = _figure(height, showlegend=True, barmode="stack")
+    if df.empty:
+        return _empty(fig, "下级地区暂无品牌与奖项数据")
+    _stacked(fig, df, "地区", types, horizontal=True)
+    _update(
+        fig,
+        xaxis={"title": "数量（项）"},
+        yaxis={"autorange": "reversed", "title": None, "categoryorder": "array", "categoryarray": regions},
+        legend={"orientation": "v", "x": 1.02, "y": 1, "yanchor": "top"},
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- self vs verified
+
+
+def self_vs_verified(df: pd.DataFrame) -> Figure:
+    """Dumbbell: each region's self-assessed total against its verified total."""
+    height = max(240, 70 + 26 * len(df))
+    fig = _figure(height, showlegend=True)
+    if df.empty:
+        return _empty(fig, "本年度暂无自评与核定得分")
+    both = df.dropna(subset=["自评总分", "核定总分"])
+    xs, ys = [], []
+    for name, own, verified in zip(both["地区"], both["自评总分"], both["核定总分"], strict=True):
+        xs += [float(own), float(verified), None]
+        ys += [name, name, None]
+    fig["data"].append(
+        {
+            "type": "scatter",
+            "x": xs,
+            "y": ys,
+            "mode": "lines",
+            "line": {"color": "#c0c8d2", "width": 4},
+            "hoverinfo": "skip",
+            "showlegend": False,
+        }
+    )
+    fig["data"].append(
+        {
+            "type": "scatter",
+            "x": _none_to_nan(df["自评总分"]),
+            "y": df["地区"].tolist(),
+            "mode": "markers",
+            "name": "自评",
+            "marker": {"size": 13, "color": "#E69F00", "symbol": "circle"},
+            "customdata": df[["_url", "_diff_text"]].values.tolist(),
+            "hovertemplate": "%{y}<br>自评 %{x:.2f} 分<br>核减 %{customdata[1]}<extra></extra>",
+        }
+    )
+    fig["data"].append(
+        {
+            "type": "scatter",
+            "x": _none_to_nan(df["核定总分"]),
+            "y": df["地区"].tolist(),
+            "mode": "markers",
+            "name": "核定",
+            "marker": {"size": 13, "color": "#0072B2", "symbol": "diamond"},
+            "customdata": df[["_url", "_diff_text"]].values.tolist(),
+            "hovertemplate": "%{y}<br>核定 %{x:.2f} 分<br>核减 %{customdata[1]}<extra></extra>",
+        }
+    )
+    _update(
+        fig,
+        xaxis={"title": "总分（分）"},
+        yaxis={
+            "autorange": "reversed",
+            "title": None,
+            "categoryorder": "array",
+            "categoryarray": df["地区"].tolist(),
+        },
+    )
+    return fig
+
+
+def adjustments_by_region(df: pd.DataFrame) -> Figure:
+    """How many approved figures each region had cut or raised on verification."""
+    height = max(240, 70 + 26 * len(df))
+    fig = _figure(height, showlegend=True, barmode="stack")
+    if df.empty or df["核定调整项数"].sum() == 0:
+        return _empty(fig, "本年度无核定调整")
+    for col, color, label in (
+        ("核减项数", "#D55E00", "核减（填报偏高）"),
+        ("核增项数", "#56B4E9", "核增（填报偏低）"),
+    ):
+        fig["data"].append(
+            {
+                "type": "bar",
+                "x": [int(v) for v in df[col]],
+                "y": df["地区"].tolist(),
+                "orientation": "h",
+                "name": label,
+                "marker": {"color": color},
+                "customdata": df[["_url", "已审核项数", "调整比例(%)"]].values.tolist(),
+                "hovertemplate": "%{y}<br>"
+                + label
+                + " %{x} 项<br>已审核 %{customdata[1]} 项，调整比例 %{customdata[2]:.1f}%<extra></extra>",
+            }
+        )
+    _update(
+        fig,
+        xaxis={"title": "项数", "dtick": 1 if df["核定调整项数"].max() <= 10 else None},
+        yaxis={
+            "autorange": "reversed",
+            "title": None,
+            "categoryorder": "array",
+            "categoryarray": df["地区"].tolist(),
+        },
+    )
+    return fig
+
+
+def adjustment_strip(df: pd.DataFrame, regions: list[str]) -> Figure:
+    """Every adjusted figure as a dot: region down, (verified - reported) / reported across."""
+    height = max(260, 90 + 26 * len(regions))
+    fig = _figure(height, showlegend=True)
+    rows = df[df["差异率(%)"].notna()] if not df.empty else df
+    if rows.empty:
+        return _empty(fig, "本年度无核定调整")
+    for cut, color, label, symbol in (
+        (True, "#D55E00", "核减（填报偏高）", "circle"),
+        (False, "#0072B2", "核增（填报偏低）", "diamond"),
+    ):
+        part = rows[(rows["差值"] < 0) == cut]
+        if part.empty:
+            continue
+        fig["data"].append(
+            {
+                "type": "scatter",
+                "x": [float(v) for v in part["差异率(%)"]],
+                "y": part["地区"].tolist(),
+                "mode": "markers",
+                "name": label,
+                "marker": {
+                    "size": 11,
+                    "color": color,
+                    "symbol": symbol,
+                    "opacity": 0.8,
+                    "line": {"color": "#fff", "width": 1},
+                },
+                "customdata": part[
+                    ["地区", "指标", "_reported_text", "_verified_text", "_diff_text"]
+                ].values.tolist(),
+                "hovertemplate": "%{customdata[0]} · %{customdata[1]}<br>填报 %{customdata[2]} → 核定 %{customdata[3]}<br>差值 %{customdata[4]}（%{x:+.1f}%）<extra></extra>",
+            }
+        )
+    _update(
+        fig,
+        xaxis={
+            "title": "核定值较填报值（%）",
+            "ticksuffix": "%",
+            "zeroline": True,
+            "zerolinecolor": INK,
+            "zerolinewidth": 1.5,
+        },
+        yaxis={"autorange": "reversed", "title": None, "categoryorder": "array", "categoryarray": regions},
+    )
+    return fig

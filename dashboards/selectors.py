@@ -1,0 +1,365 @@
+"""Reads for the leader dashboards.
+
+Every function here runs a fixed number of queries whatever the number of regions
+it covers (no per-row lookups: related rows come through ``select_related`` or
+``values``), so a page built from them stays bounded from a 5-county city to a
+province. Pages read precomputed scores (RegionScore, TargetScore); they never
+score on request. Roll-ups of ``sum`` indicators follow the scoring rule of
+DESIGN §3: a region's own figure wins, otherwise the sum of its children's.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Case, Count, F, Q, Sum, Value, When
+
+from indicators.models import Figure, Indicator, Region, RegionScore, Target, TargetScore
+from indicators.scoring import project_linear
+
+# Which figure value a basis reads: `self` is what the region reported (drafts are
+# not reported yet), `verified` is the approved, possibly adjusted value, and
+# `effective` is the value in force (verified once approved, reported before).
+FIELD_FOR_BASIS = {"self": "reported", "verified": "verified"}
+
+# Award-like brand indicators for the brands chart until the awards registry
+# (issue 6) exists. Category `brand` minus the counts that are not awards
+# (trademarks registered, patents, a total of other rows, an output share), plus
+# the quality awards and the Luban Prize, which the awards registry also grants.
+NOT_AWARDS = ("BR_REGISTERED_TM", "BR_INVENTION_PATENTS", "BR_PROV_FAMOUS_QUALITY_TOTAL")
+EXTRA_AWARDS = (
+    "QM_NATIONAL_QUALITY_AWARD",
+    "QM_PROVINCIAL_QUALITY_AWARD",
+    "QM_MUNICIPAL_QUALITY_AWARD",
+    "EN_LUBAN_AWARDS",
+)
+
+
+# --------------------------------------------------------------------------- regions
+
+
+def region_by_code(code: str) -> Region | None:
+    return Region.objects.filter(code=code).first()
+
+
+def ancestors(region: Region) -> list[Region]:
+    """The regions above `region`, top first (one query, from the materialised path)."""
+    codes = [c for c in region.path.strip("/").split("/") if c and c != region.code]
+    if not codes:
+        return []
+    found = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    return [found[c] for c in codes if c in found]
+
+
+def children(region: Region) -> list[Region]:
+    return list(Region.objects.filter(parent=region).order_by("code"))
+
+
+def indicators(category: str | None = None) -> list[Indicator]:
+    qs = Indicator.objects.all()
+    if category:
+        qs = qs.filter(category=category)
+    return list(qs.order_by("sort_order", "code"))
+
+
+# --------------------------------------------------------------------------- scores
+
+
+@dataclass(frozen=True)
+class ScoreYears:
+    """Which years and bases have scores, for the region itself and for its children.
+
+    Each maps year -> {basis: has data}, where "has data" means at least one target
+    had an actual: a verified run over a year nobody has verified yet scores every
+    target as missing, and that is not the result a leader should land on.
+    """
+
+    own: dict[int, dict[str, bool]]
+    children: dict[int, dict[str, bool]]
+
+
+def score_years(region: Region) -> ScoreYears:
+    rows = (
+        RegionScore.objects.filter(Q(region=region) | Q(region__parent=region))
+        .annotate(own=Case(When(region=region, then=Value(True)), default=Value(False)))
+        .values("own", "year", "basis")
+        .annotate(present=Sum(F("met") + F("not_met")))
+        .values_list("own", "year", "basis", "present")
+    )
+    own: dict[int, dict[str, bool]] = defaultdict(dict)
+    kids: dict[int, dict[str, bool]] = defaultdict(dict)
+    for is_own, year, basis, present in rows:
+        (own if is_own else kids)[year][basis] = bool(present)
+    return ScoreYears(dict(own), dict(kids))
+
+
+def region_scores(
+    region_ids: Iterable[int], years: Sequence[int], bases: Sequence[str]
+) -> dict[tuple[int, int, str], RegionScore]:
+    """RegionScore rows keyed by (region_id, year, basis)."""
+    rows = RegionScore.objects.filter(
+        region_id__in=list(region_ids), year__in=list(years), basis__in=list(bases)
+    )
+    return {(r.region_id, r.year, r.basis): r for r in rows}
+
+
+def target_scores(
+    region_ids: Iterable[int], year: int, basis: str, category: str | None = None
+) -> list[TargetScore]:
+    """TargetScore rows of the regions for one year and basis, with their indicator."""
+    qs = TargetScore.objects.filter(region_id__in=list(region_ids), year=year, basis=basis).select_related(
+        "indicator"
+    )
+    if category:
+        qs = qs.filter(indicator__category=category)
+    return list(qs.order_by("indicator__sort_order", "indicator__code", "region_id"))
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _value_of(field: str, reported: Decimal, verified: Decimal | None, status: str) -> Decimal | None:
+    if field == "reported":
+        return None if status == Figure.Status.DRAFT else reported
+    if field == "verified":
+        return verified if status == Figure.Status.APPROVED else None
+    # effective
+    if status == Figure.Status.APPROVED and verified is not None:
+        return verified
+    return None if status == Figure.Status.DRAFT else reported
+
+
+def rolled_up_values(
+    region: Region,
+    indicator_list: Sequence[Indicator],
+    *,
+    field: str,
+    years: Sequence[int] | None = None,
+    with_children: bool = False,
+) -> dict[tuple[str, int, int], Decimal]:
+    """Actuals keyed by (region code, indicator id, year) for `region` (and its children).
+
+    One query over the subtree. A `sum` indicator without an own figure takes the
+    sum of its children's values, recursively (the scoring rule); a `none`
+    indicator is only ever the region's own figure.
+    """
+    if not indicator_list:
+        return {}
+    sum_ids = [i.pk for i in indicator_list if i.aggregation == Indicator.Aggregation.SUM]
+    none_ids = [i.pk for i in indicator_list if i.aggregation != Indicator.Aggregation.SUM]
+    own = Q(region=region) | Q(region__parent=region) if with_children else Q(region=region)
+    cond = Q(indicator_id__in=sum_ids, region__path__startswith=region.path) | (
+        own & Q(indicator_id__in=none_ids)
+    )
+    qs = Figure.objects.filter(cond)
+    if years is not None:
+        qs = qs.filter(year__in=list(years))
+    rows = qs.values_list(
+        "region__path", "indicator_id", "year", "reported_value", "verified_value", "status"
+    )
+
+    own_value: dict[tuple[str, int, int], Decimal] = {}
+    kids: dict[str, set[str]] = defaultdict(set)
+    for path, indicator_id, year, reported, verified, status in rows:
+        chain = path.strip("/").split("/")
+        for parent, child in itertools.pairwise(chain):
+            kids[parent].add(child)
+        value = _value_of(field, reported, verified, status)
+        if value is not None:
+            own_value[(chain[-1], indicator_id, year)] = value
+
+    keys = {(ind, yr) for (_, ind, yr) in own_value}
+    sum_set = set(sum_ids)
+    memo: dict[tuple[str, int, int], Decimal | None] = {}
+
+    def value(code: str, ind: int, yr: int) -> Decimal | None:
+        key = (code, ind, yr)
+        if key in memo:
+            return memo[key]
+        result = own_value.get(key)
+        if result is None and ind in sum_set:
+            parts = [v for c in kids.get(code, ()) if (v := value(c, ind, yr)) is not None]
+            result = sum(parts, Decimal(0)) if parts else None
+        memo[key] = result
+        return result
+
+    targets_codes = [region.code]
+    if with_children:
+        targets_codes += sorted(kids.get(region.code, set()))
+    out: dict[tuple[str, int, int], Decimal] = {}
+    for code in targets_codes:
+        for ind, yr in keys:
+            v = value(code, ind, yr)
+            if v is not None:
+                out[(code, ind, yr)] = v
+    return out
+
+
+# --------------------------------------------------------------------------- at risk
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A horizon target and where the least-squares line through the actuals puts it."""
+
+    target: Target
+    years: tuple[int, ...]
+    values: tuple[float, ...]
+    projected: float | None
+    at_risk: bool
+
+    @property
+    def gap(self) -> float | None:
+        if self.projected is None:
+            return None
+        return self.projected - float(self.target.value)
+
+
+def horizon_targets(region: Region, after_year: int) -> list[Target]:
+    """Targets at the horizon of a plan (year = plan end year) still ahead after `after_year`."""
+    return list(
+        Target.objects.filter(
+            region=region, plan__isnull=False, year=F("plan__end_year"), year__gt=after_year
+        )
+        .select_related("indicator", "plan")
+        .order_by("year", "indicator__sort_order", "indicator__code")
+    )
+
+
+def projections(region: Region, year: int, basis: str) -> list[Projection]:
+    """Every horizon target of `region` after `year`, projected from the actuals up to `year`.
+
+    The line runs through the years from the plan's base year to `year` that have an
+    actual (the region's own or rolled up); with fewer than two such years there is
+    no projection. A target is at risk when the projected value misses it. A
+    horizon in `year` itself is not projected: its actual is known and scored.
+    """
+    targets = horizon_targets(region, year)
+    if not targets:
+        return []
+    first = min(t.plan.base_year for t in targets)
+    inds = list({t.indicator_id: t.indicator for t in targets}.values())
+    values = rolled_up_values(region, inds, field=FIELD_FOR_BASIS[basis], years=list(range(first, year + 1)))
+    out = []
+    for t in targets:
+        series = sorted(
+            (yr, float(v))
+            for (code, ind, yr), v in values.items()
+            if ind == t.indicator_id and t.plan.base_year <= yr <= min(year, t.year)
+        )
+        ys = tuple(y for y, _ in series)
+        vs = tuple(v for _, v in series)
+        projected = project_linear(list(ys), list(vs), t.year) if series else None
+        target_value = float(t.value)
+        at_risk = projected is not None and (
+            projected < target_value if t.comparator == ">=" else projected > target_value
+        )
+        out.append(Projection(t, ys, vs, projected, at_risk))
+    return out
+
+
+# --------------------------------------------------------------------------- trend
+
+
+def indicator_targets(region_ids: Iterable[int], indicator: Indicator, years: Sequence[int] | None = None):
+    qs = Target.objects.filter(region_id__in=list(region_ids), indicator=indicator).select_related("plan")
+    if years is not None:
+        qs = qs.filter(year__in=list(years))
+    return list(qs.order_by("region_id", "year"))
+
+
+def targeted_indicator_ids(region: Region) -> set[int]:
+    """Indicators the region has any target for (they come first in the trend page's list)."""
+    return set(Target.objects.filter(region=region).values_list("indicator_id", flat=True).distinct())
+
+
+def indicator_figures(region: Region, indicator: Indicator) -> dict[int, Figure]:
+    """The region's own figures of one indicator, by year (status and source for the table)."""
+    return {f.year: f for f in Figure.objects.filter(region=region, indicator=indicator).order_by("year")}
+
+
+# --------------------------------------------------------------------------- brands
+
+
+def award_indicators() -> list[Indicator]:
+    """The award types counted on the brands page (to be read from the awards registry later)."""
+    return list(
+        Indicator.objects.filter(
+            Q(category=Indicator.Category.BRAND, kind=Indicator.Kind.COUNT) | Q(code__in=EXTRA_AWARDS)
+        )
+        .exclude(code__in=NOT_AWARDS)
+        .order_by("sort_order", "code")
+    )
+
+
+def award_counts(region: Region, years: Sequence[int] | None = None) -> list[tuple[str, Indicator, int, int]]:
+    """(region code, award type, year, count) for `region` and its children.
+
+    Reads the brand figures in force (verified once approved). When the awards
+    registry exists this becomes "grants valid at the end of the year", with the
+    same return shape, so the page and its CSV stay as they are.
+    """
+    inds = award_indicators()
+    by_id = {i.pk: i for i in inds}
+    values = rolled_up_values(region, inds, field="effective", years=years, with_children=True)
+    return sorted(
+        ((code, by_id[ind], yr, int(v)) for (code, ind, yr), v in values.items()),
+        key=lambda r: (r[0], r[2], r[1].sort_order, r[1].code),
+    )
+
+
+def years_with_figures(region: Region) -> list[int]:
+    return sorted(
+        Figure.objects.filter(Q(region=region) | Q(region__parent=region))
+        .values_list("year", flat=True)
+        .distinct()
+    )
+
+
+# --------------------------------------------------------------------------- self vs verified
+
+
+def adjusted_figures(region: Region, year: int, category: str | None = None) -> list[dict]:
+    """Approved figures below `region` whose verified value differs from the reported one."""
+    qs = (
+        Figure.objects.filter(
+            region__path__startswith=region.path,
+            year=year,
+            status=Figure.Status.APPROVED,
+            verified_value__isnull=False,
+        )
+        .exclude(region=region)
+        .exclude(verified_value=F("reported_value"))
+    )
+    if category:
+        qs = qs.filter(indicator__category=category)
+    return list(
+        qs.values(
+            "region__code",
+            "region__name",
+            "region__path",
+            "indicator__code",
+            "indicator__name_zh",
+            "indicator__unit",
+            "indicator__kind",
+            "indicator__category",
+            "indicator__sort_order",
+            "reported_value",
+            "verified_value",
+            "adjust_reason",
+        ).order_by("region__code", "indicator__sort_order", "indicator__code")
+    )
+
+
+def approved_counts(region: Region, year: int, category: str | None = None) -> dict[str, int]:
+    """Number of approved figures per region path below `region` in `year`."""
+    qs = Figure.objects.filter(
+        region__path__startswith=region.path, year=year, status=Figure.Status.APPROVED
+    ).exclude(region=region)
+    if category:
+        qs = qs.filter(indicator__category=category)
+    return dict(qs.values_list("region__path").annotate(n=Count("id")).values_list("region__path", "n"))

@@ -1,0 +1,128 @@
+"""Leader dashboards: each view parses the URL, checks the policy, calls one page builder, renders."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+
+from accounts import policy
+from dashboards import pages, selectors
+from dashboards.pages import BASIS_LABELS, BUILDERS, PAGE_TITLES, SCORE_PAGES, Filters, page_url
+from indicators.models import Indicator, Region
+
+# Which filters each page offers besides the year (the trend page adds its indicator list).
+FILTERS_SHOWN = {
+    "overview": {"basis", "category"},
+    "compare": {"basis", "category"},
+    "trend": {"basis", "category"},
+    "brands": set(),
+    "verification": {"category"},
+}
+
+
+def _get_region_for_user(request: HttpRequest, code: str, page: str) -> Region:
+    """The region of the URL, or 404; PermissionDenied (403) outside what the user may read."""
+    region = selectors.region_by_code(code)
+    if region is None:
+        raise Http404("地区不存在")
+    if page in SCORE_PAGES:
+        year = Filters.parse(request.GET).year
+        policy.check_read_scores(request.user, region, year)
+    else:
+        policy.check(request.user, policy.Action.READ, region)
+    return region
+
+
+def _crumbs(user, region: Region, page: str, filters: Filters) -> list[dict]:
+    out = []
+    for a in selectors.ancestors(region):
+        readable = (
+            policy.can_read_scores(user, a, filters.year)
+            if page in SCORE_PAGES
+            else policy.can(user, policy.Action.READ, a)
+        )
+        out.append({"name": a.name, "url": page_url(page, a.code, filters) if readable else ""})
+    return out
+
+
+def _tabs(region: Region, current: str, filters: Filters) -> list[dict]:
+    tabs = []
+    for name, title in PAGE_TITLES.items():
+        if name == "compare":
+            if region.level == Region.Level.COUNTY:
+                continue
+            title = "城市对比" if region.level == Region.Level.PROVINCE else "县区对比"
+        if name == "verification" and region.level == Region.Level.COUNTY:
+            continue
+        tabs.append(
+            {
+                "name": name,
+                "title": title,
+                "url": page_url(name, region.code, filters),
+                "active": name == current,
+            }
+        )
+    return tabs
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    """Leaders land on the overview of their own region; a superuser picks a province."""
+    home = policy.user_region(request.user)
+    if home is not None:
+        return redirect("dashboards:overview", code=home.code)
+    if not request.user.is_superuser:
+        raise PermissionDenied("账号未设置所属地区")
+    provinces = Region.objects.filter(level=Region.Level.PROVINCE).order_by("code")
+    return render(request, "dashboards/index.html", {"provinces": provinces})
+
+
+@login_required
+def dashboard(request: HttpRequest, code: str, page: str) -> HttpResponse:
+    region = _get_region_for_user(request, code, page)
+    if page == "compare" and region.level == Region.Level.COUNTY:
+        raise Http404("县级地区没有下级地区")
+    built = BUILDERS[page](request.user, region, request.GET)
+    f = built.filters
+    tabs = _tabs(region, page, f)
+    context = {
+        "page": built,
+        "region": region,
+        "filters": f,
+        "charts": list(built.charts.values()),
+        "page_name": page,
+        "page_title": next((t["title"] for t in tabs if t["name"] == page), PAGE_TITLES[page]),
+        "crumbs": _crumbs(request.user, region, page, f),
+        "tabs": tabs,
+        "show_basis": "basis" in FILTERS_SHOWN[page],
+        "show_category": "category" in FILTERS_SHOWN[page],
+        "basis_label": BASIS_LABELS.get(f.basis, ""),
+        "basis_choices": list(BASIS_LABELS.items()),
+        "category_choices": Indicator.Category.choices,
+        "category_label": dict(Indicator.Category.choices).get(f.category, "") if f.category else "",
+        **built.context,
+    }
+    return render(request, f"dashboards/{page}.html", context)
+
+
+@login_required
+def chart_csv(request: HttpRequest, code: str, page: str, chart: str) -> HttpResponse:
+    """The data of one chart as CSV (UTF-8 with BOM so Excel opens the Chinese headers)."""
+    if page not in BUILDERS:
+        raise Http404("页面不存在")
+    region = _get_region_for_user(request, code, page)
+    built = BUILDERS[page](request.user, region, request.GET, figures=False)
+    found = built.charts.get(chart)
+    if found is None:
+        raise Http404("图表不存在")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, f"{found.filename}.csv")
+    response.write("\ufeff")
+    found.csv_frame().to_csv(response, index=False, lineterminator="\r\n")
+    return response
+
+
+__all__ = ["chart_csv", "dashboard", "index", "pages"]

@@ -1,0 +1,1 @@
+"""REST API v1 of regions, indicators and figures (same policy and services as the pages)."""

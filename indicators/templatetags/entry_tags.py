@@ -1,0 +1,39 @@
+"""Template helpers of the data-entry pages (permission flags come from accounts.policy)."""
+
+from __future__ import annotations
+
+from django import template
+
+from accounts import policy
+from accounts.policy import Action
+from indicators.services import format_value
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def entry_nav(context) -> dict[str, bool]:
+    """Which data-entry links the user's roles make useful: {% entry_nav as nav %}."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "entry": policy.readable_regions(user).exists(),
+        "import": policy.regions_for(user, Action.IMPORT).exists(),
+        "review": policy.regions_for(user, Action.APPROVE).exists(),
+    }
+
+
+@register.filter
+def num(value) -> str:
+    """A Decimal without trailing zeros ('98.5', '12'); '—' for None."""
+    return format_value(value)
+
+
+@register.filter
+def who(user) -> str:
+    """A user's display name (full name, else username); '—' for nobody."""
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.get_username()

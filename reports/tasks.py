@@ -1,0 +1,33 @@
+"""Celery adapter: take an artefact id, call the service, report progress."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.signals import worker_init
+
+from reports import services
+
+
+@worker_init.connect
+def _preload_renderers(**_kwargs) -> None:
+    """Import WeasyPrint once when the worker starts (about 1 s), not in the first report."""
+    import weasyprint  # noqa: F401
+
+
+@shared_task(bind=True, name="reports.generate_report", acks_late=True, max_retries=0)
+def generate_report(self, artifact_id: int) -> dict:
+    """Render one pending ReportArtifact; progress goes to the artefact row and the result backend."""
+
+    def progress(pct: int, note: str) -> None:
+        if self.request.id and not self.request.is_eager:
+            self.update_state(state="PROGRESS", meta={"artifact": artifact_id, "progress": pct, "note": note})
+
+    artifact = services.report_generate(artifact_id=artifact_id, progress=progress)
+    if artifact is None:
+        return {"artifact": artifact_id, "status": "skipped"}
+    return {
+        "artifact": artifact.pk,
+        "status": artifact.status,
+        "sha256": artifact.sha256,
+        "seconds": artifact.render_seconds,
+    }

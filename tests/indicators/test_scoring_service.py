@@ -1,0 +1,300 @@
+"""compute_scores: loading, both bases, scope, ranking, storing, idempotence, audit."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from indicators import scoring_service
+from indicators.models import (
+    Figure,
+    ItemScore,
+    QualitativeItem,
+    RegionScore,
+    ScoreRun,
+    ScoringScheme,
+    Target,
+    TargetScore,
+)
+from indicators.scoring_service import compute_scores, load_inputs, score_rows_snapshot
+from tests.factories import make_user
+from tests.indicators.scoring_helpers import D, fig, tgt
+
+pytestmark = pytest.mark.django_db
+
+XINGTAI, XT_COUNTY, LINCHENG, NEIQIU = "130500", "130521", "130522", "130523"
+
+
+def ts(region: str, indicator: str, basis: str, year: int = 2015) -> TargetScore:
+    return TargetScore.objects.get(region__code=region, indicator__code=indicator, basis=basis, year=year)
+
+
+def rs(region: str, basis: str, year: int = 2015) -> RegionScore:
+    return RegionScore.objects.get(region__code=region, basis=basis, year=year)
+
+
+@pytest.fixture
+def two_counties(catalog):
+    """Two counties of 邢台市 with two targets each (weights 4 and 6)."""
+    for county in (XT_COUNTY, LINCHENG):
+        tgt(county, "PQ_SAMPLING_PASS", 2015, 98, weight=4)
+        tgt(county, "EN_LUBAN_AWARDS", 2015, 2, weight=6)
+    fig(XT_COUNTY, "PQ_SAMPLING_PASS", 2015, 98)
+    fig(XT_COUNTY, "EN_LUBAN_AWARDS", 2015, 1)
+    fig(LINCHENG, "PQ_SAMPLING_PASS", 2015, 99, verified=97)  # adjusted down on site
+
+
+def test_it_stores_each_target_and_region_with_the_arithmetic_of_design_3(two_counties, region):
+    compute_scores(year=2015, region=region(XINGTAI))
+
+    # 邢台县: 98/98 = 1 -> 4 * 1 = 4; 1/2 = 0.5 -> 6 * 0.5 = 3; total 100 * 7 / 10 = 70.00 -> C
+    assert ts(XT_COUNTY, "PQ_SAMPLING_PASS", "verified").points == D("4")
+    assert ts(XT_COUNTY, "EN_LUBAN_AWARDS", "verified").completion == D("0.5")
+    assert ts(XT_COUNTY, "EN_LUBAN_AWARDS", "verified").points == D("3")
+    assert ts(XT_COUNTY, "EN_LUBAN_AWARDS", "verified").status == "not_met"
+    xt = rs(XT_COUNTY, "verified")
+    assert (xt.total, xt.grade, xt.points, xt.max_points) == (D("70.00"), "C", D("7"), D("10"))
+    assert (xt.met, xt.not_met, xt.missing) == (1, 1, 0)
+
+    # 临城县 self: reported 99 >= 98 -> 4 points; Luban missing -> 0; 100 * 4 / 10 = 40.00 -> D
+    # 临城县 verified: 97 / 98 = 0.98979591.. -> 0.989796; 4 * 0.98979591.. = 3.9592; 39.59 -> D
+    assert ts(LINCHENG, "PQ_SAMPLING_PASS", "self").actual == D("99")
+    assert ts(LINCHENG, "PQ_SAMPLING_PASS", "self").points == D("4")
+    v = ts(LINCHENG, "PQ_SAMPLING_PASS", "verified")
+    assert (v.actual, v.completion, v.points, v.status) == (D("97"), D("0.989796"), D("3.9592"), "not_met")
+    missing = ts(LINCHENG, "EN_LUBAN_AWARDS", "verified")
+    assert (missing.actual, missing.completion, missing.points, missing.status) == (
+        None,
+        None,
+        D(0),
+        "missing",
+    )
+    assert rs(LINCHENG, "self").total == D("40.00")
+    assert rs(LINCHENG, "verified").total == D("39.59")
+
+    # Ranked among the two siblings (the city itself has no target: no score).
+    assert (rs(XT_COUNTY, "verified").rank, rs(LINCHENG, "verified").rank) == (1, 2)
+    assert rs(XT_COUNTY, "verified").rank_of == 2
+    assert not RegionScore.objects.filter(region__code=XINGTAI).exists()
+
+
+def test_running_twice_leaves_identical_rows(two_counties, region):
+    first = compute_scores(year=2015, region=region(XINGTAI))
+    before = score_rows_snapshot(year=2015)
+    second = compute_scores(year=2015, region=region(XINGTAI))
+    after = score_rows_snapshot(year=2015)
+
+    assert after == before
+    assert len(before[0]) == 4 and len(before[1]) == 8  # 2 regions x 2 bases; 4 targets x 2 bases
+    # Same inputs, same hash; the old run's rows were replaced, not added to.
+    assert [s.run.inputs_hash for s in first] == [s.run.inputs_hash for s in second]
+    assert set(RegionScore.objects.values_list("run", flat=True)) == {s.run.pk for s in second}
+    assert TargetScore.objects.count() == 8
+
+
+def test_national_run_and_scoped_run_agree(two_counties, region):
+    tgt("130300", "PQ_SAMPLING_PASS", 2015, 98)  # 秦皇岛市, a sibling city of 邢台市
+    tgt(XINGTAI, "PQ_SAMPLING_PASS", 2015, 98)
+    fig("130300", "PQ_SAMPLING_PASS", 2015, 97)
+    fig(XINGTAI, "PQ_SAMPLING_PASS", 2015, 99)
+    compute_scores(year=2015)
+    national = score_rows_snapshot(year=2015)
+
+    compute_scores(year=2015, region=region(XINGTAI))
+    assert score_rows_snapshot(year=2015) == national
+    # 邢台市 100.00 ranks 1 of 2 among the Hebei cities, 秦皇岛市 98.98 ranks 2.
+    assert (rs(XINGTAI, "verified").rank, rs(XINGTAI, "verified").rank_of) == (1, 2)
+    assert rs("130300", "verified").rank == 2
+
+
+def test_a_scoped_run_reranks_the_root_among_its_siblings_outside_the_scope(catalog, region):
+    tgt("130300", "PQ_SAMPLING_PASS", 2015, 98)
+    tgt(XINGTAI, "PQ_SAMPLING_PASS", 2015, 98)
+    fig("130300", "PQ_SAMPLING_PASS", 2015, 97)
+    xingtai_figure = fig(XINGTAI, "PQ_SAMPLING_PASS", 2015, 96)
+    compute_scores(year=2015)
+    assert rs("130300", "verified").rank == 1
+
+    Figure.objects.filter(pk=xingtai_figure.pk).update(reported_value=99, verified_value=99, value=99)
+    compute_scores(year=2015, region=region(XINGTAI))
+    # Only 邢台市's subtree was scored, yet 秦皇岛市's stored rank follows.
+    assert (rs(XINGTAI, "verified").rank, rs("130300", "verified").rank) == (1, 2)
+    assert rs("130300", "verified").rank_of == 2
+
+
+def test_ties_share_a_rank_and_the_next_rank_is_skipped(catalog, region):
+    for county, value in [(XT_COUNTY, 98), (LINCHENG, 98), (NEIQIU, 49), ("130524", 99)]:
+        tgt(county, "PQ_SAMPLING_PASS", 2015, 98)
+        fig(county, "PQ_SAMPLING_PASS", 2015, value)
+    compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
+    ranks = dict(RegionScore.objects.values_list("region__code", "rank"))
+    assert ranks == {XT_COUNTY: 1, LINCHENG: 1, "130524": 1, NEIQIU: 4}
+
+
+def test_self_uses_reported_values_of_sent_figures_and_verified_only_approved_ones(catalog, region):
+    for code in ("PQ_SAMPLING_PASS", "PQ_GRADE_RATE", "PQ_FOOD_PASS"):
+        tgt(XT_COUNTY, code, 2015, 80, weight=1)
+    fig(XT_COUNTY, "PQ_SAMPLING_PASS", 2015, 40, status=Figure.Status.SUBMITTED)
+    fig(XT_COUNTY, "PQ_GRADE_RATE", 2015, 60, status=Figure.Status.DRAFT)
+    fig(XT_COUNTY, "PQ_FOOD_PASS", 2015, 80, verified=64)
+    compute_scores(year=2015, region=region(XT_COUNTY))
+
+    assert ts(XT_COUNTY, "PQ_SAMPLING_PASS", "self").actual == D(40)  # submitted: reported
+    assert ts(XT_COUNTY, "PQ_SAMPLING_PASS", "verified").status == "missing"  # not approved yet
+    assert ts(XT_COUNTY, "PQ_GRADE_RATE", "self").status == "missing"  # a draft is not reported
+    assert ts(XT_COUNTY, "PQ_FOOD_PASS", "self").actual == D(80)
+    assert ts(XT_COUNTY, "PQ_FOOD_PASS", "verified").actual == D(64)
+    # self: (0.5 + 0 + 1) / 3 = 50.00; verified: (0 + 0 + 0.8) / 3 = 26.666.. -> 26.67
+    assert rs(XT_COUNTY, "self").total == D("50.00")
+    assert rs(XT_COUNTY, "verified").total == D("26.67")
+
+
+def test_qualitative_items_add_self_or_verified_points_and_their_max(catalog, region):
+    scheme = ScoringScheme.objects.get(is_default=True)
+    item = QualitativeItem.objects.create(scheme=scheme, code="Q1", name="组织领导", max_points=D(10))
+    tgt(XT_COUNTY, "PQ_SAMPLING_PASS", 2015, 98, weight=90)
+    fig(XT_COUNTY, "PQ_SAMPLING_PASS", 2015, 98)
+    ItemScore.objects.create(
+        item=item, region=region(XT_COUNTY), year=2015, self_points=D(9), verified_points=D(6)
+    )
+    # 邢台市 has an item score but no target that year: it gets no score (DESIGN §3).
+    ItemScore.objects.create(item=item, region=region(XINGTAI), year=2015, self_points=D(5))
+    compute_scores(year=2015, region=region(XINGTAI))
+
+    # self: 100 * (90 + 9) / (90 + 10) = 99.00; verified: 100 * (90 + 6) / 100 = 96.00
+    assert (rs(XT_COUNTY, "self").total, rs(XT_COUNTY, "self").max_points) == (D("99.00"), D(100))
+    assert rs(XT_COUNTY, "verified").total == D("96.00")
+    assert not RegionScore.objects.filter(region__code=XINGTAI).exists()
+
+
+def test_sum_indicators_roll_up_from_the_counties_figures(catalog, region):
+    tgt(XINGTAI, "EN_LUBAN_AWARDS", 2015, 4)  # sum indicator, the city enters nothing
+    fig(XT_COUNTY, "EN_LUBAN_AWARDS", 2015, 1)
+    fig(LINCHENG, "EN_LUBAN_AWARDS", 2015, 2)
+    tgt(XINGTAI, "PQ_SAMPLING_PASS", 2015, 98)  # `none`: never rolls up
+    fig(XT_COUNTY, "PQ_SAMPLING_PASS", 2015, 99)
+    compute_scores(year=2015, region=region(XINGTAI))
+
+    rolled = ts(XINGTAI, "EN_LUBAN_AWARDS", "verified")
+    assert (rolled.actual, rolled.completion, rolled.points) == (D(3), D("0.75"), D(3))
+    assert ts(XINGTAI, "PQ_SAMPLING_PASS", "verified").status == "missing"
+
+
+def test_veto_forces_grade_d_and_keeps_the_total(catalog, region):
+    tgt(XT_COUNTY, "PQ_SAMPLING_PASS", 2015, 98, weight=96)
+    tgt(XT_COUNTY, "EN_MAJOR_ACCIDENTS", 2015, 0, weight=4, veto=True)
+    fig(XT_COUNTY, "PQ_SAMPLING_PASS", 2015, 98)
+    fig(XT_COUNTY, "EN_MAJOR_ACCIDENTS", 2015, 1)
+    compute_scores(year=2015, region=region(XT_COUNTY), bases=["verified"])
+    score = rs(XT_COUNTY, "verified")
+    # <= target 0 missed by 1: c = 0 (T = 0) -> 0 points; total 96.00 stays, grade forced to D.
+    assert (score.total, score.grade, score.vetoed) == (D("96.00"), "D", True)
+
+
+def test_a_scope_run_deletes_results_of_targets_that_no_longer_exist(two_counties, region):
+    compute_scores(year=2015, region=region(XINGTAI))
+    Target.objects.filter(region__code=LINCHENG).delete()
+    compute_scores(year=2015, region=region(XINGTAI))
+    assert not RegionScore.objects.filter(region__code=LINCHENG).exists()
+    assert not TargetScore.objects.filter(region__code=LINCHENG).exists()
+    assert rs(XT_COUNTY, "verified").rank_of == 1
+
+
+def test_a_run_outside_the_scope_leaves_other_regions_alone(two_counties, region):
+    tgt("130302", "PQ_SAMPLING_PASS", 2015, 98)  # 秦皇岛市海港区
+    compute_scores(year=2015)
+    assert RegionScore.objects.filter(region__code="130302").count() == 2
+    compute_scores(year=2015, region=region(XINGTAI))
+    assert RegionScore.objects.filter(region__code="130302").count() == 2
+    assert RegionScore.objects.filter(year=2015).count() == 6
+
+
+def test_each_run_is_recorded_with_trigger_user_times_counts_and_hash(two_counties, region):
+    user = make_user(XINGTAI, "reviewer")
+    summaries = compute_scores(year=2015, region=region(XINGTAI), trigger="page", user=user)
+    runs = list(ScoreRun.objects.order_by("pk"))
+    assert [r.basis for r in runs] == ["self", "verified"]
+    for run, summary in zip(runs, summaries, strict=True):
+        assert run.status == ScoreRun.Status.DONE
+        assert (run.trigger, run.triggered_by, run.region.code, run.year) == ("page", user, XINGTAI, 2015)
+        assert run.finished_at >= run.started_at
+        assert (run.region_rows, run.target_rows) == (2, 4)
+        assert re.fullmatch(r"[0-9a-f]{64}", run.inputs_hash)
+        assert summary.as_dict()["region_rows"] == 2
+    # The two bases read different inputs, so their hashes differ.
+    assert runs[0].inputs_hash != runs[1].inputs_hash
+
+
+def test_a_changed_input_changes_the_hash(two_counties, region):
+    (first,) = compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
+    Figure.objects.filter(region__code=XT_COUNTY, indicator__code="EN_LUBAN_AWARDS").update(verified_value=2)
+    (second,) = compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
+    assert first.run.inputs_hash != second.run.inputs_hash
+    assert rs(XT_COUNTY, "verified").total == D("100.00")
+
+
+def test_a_failing_run_is_recorded_and_the_previous_results_stay(two_counties, region, monkeypatch):
+    compute_scores(year=2015, region=region(XINGTAI))
+    before = score_rows_snapshot(year=2015)
+
+    def broken(*args, **kwargs):
+        raise ValueError("engine exploded")
+
+    monkeypatch.setattr(scoring_service.scoring, "score", broken)
+    with pytest.raises(ValueError, match="engine exploded"):
+        compute_scores(year=2015, region=region(XINGTAI), bases=["self"])
+    failed = ScoreRun.objects.order_by("-pk").first()
+    assert failed.status == ScoreRun.Status.FAILED
+    assert "engine exploded" in failed.error
+    assert score_rows_snapshot(year=2015) == before
+
+
+def test_a_year_without_targets_scores_nothing(catalog):
+    (summary, _) = compute_scores(year=2014)
+    assert summary.run.region_rows == 0 and summary.run.status == ScoreRun.Status.DONE
+    assert not RegionScore.objects.exists()
+
+
+def test_inputs_load_in_a_few_queries(two_counties, region, django_assert_max_num_queries):
+    xingtai = region(XINGTAI)
+    with django_assert_max_num_queries(6):
+        inputs = load_inputs(year=2015, root=xingtai)
+    assert len(inputs.targets) == 4
+    assert set(inputs.figures_self["region_code"]) == {XT_COUNTY, LINCHENG}
+    assert len(inputs.figures_verified) == 3
+
+
+def test_an_unknown_basis_is_refused(catalog):
+    with pytest.raises(ValueError, match="口径"):
+        compute_scores(year=2015, bases=["both"])
+
+
+def test_the_command_prints_a_summary_per_basis(two_counties, capsys):
+    call_command("compute_scores", "--year", "2015", "--region", XINGTAI)
+    out = capsys.readouterr().out
+    assert "邢台市（130500）及下辖地区 · 自评口径：评分地区 2 个，指标得分 4 条" in out
+    assert "核定口径：评分地区 2 个，指标得分 4 条，等级 C 1 / D 1" in out
+    assert RegionScore.objects.count() == 4
+
+
+def test_the_command_scores_one_basis_and_refuses_unknown_regions(two_counties):
+    call_command("compute_scores", "--year", "2015", "--basis", "self")
+    assert set(RegionScore.objects.values_list("basis", flat=True)) == {"self"}
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="未知地区代码"):
+        call_command("compute_scores", "--year", "2015", "--region", "999999")
+
+
+def test_stored_numbers_are_exact_decimals(catalog, region):
+    # c = 30 / 90 = 1/3 -> stored 0.333333; points 3 * 1/3 = 1.0000; total 100 * 1 / 3 = 33.33
+    tgt(XT_COUNTY, "PQ_SAMPLING_PASS", 2015, 90, weight=3)
+    fig(XT_COUNTY, "PQ_SAMPLING_PASS", 2015, 30)
+    compute_scores(year=2015, region=region(XT_COUNTY), bases=["verified"])
+    score = ts(XT_COUNTY, "PQ_SAMPLING_PASS", "verified")
+    assert score.completion == Decimal("0.333333")
+    assert score.points == Decimal("1.0000")
+    assert rs(XT_COUNTY, "verified").total == Decimal("33.33")
