@@ -49,10 +49,29 @@ def _call(fn, **kwargs):
         raise ValidationError({"detail": exc.messages}) from exc
 
 
+def _choice_field(choices, **kwargs) -> serializers.CharField:
+    """A plain string field restricted to `choices`.
+
+    Documented as a string listing its values rather than as an enum component:
+    several apps name their fields `stage` or `category` with different choice
+    sets, and drf-spectacular would otherwise have to invent colliding enum names.
+    """
+    values = [str(v) for v, _ in choices]
+    listing = "、".join(f"{v}（{label}）" for v, label in choices)
+
+    def check(value: str) -> None:
+        if value not in values:
+            raise ValidationError(f"须为以下之一：{listing}")
+
+    if kwargs.get("read_only"):
+        return serializers.CharField(help_text=f"取值：{listing}", **kwargs)
+    return serializers.CharField(validators=[check], help_text=f"取值：{listing}", **kwargs)
+
+
 # --- serializers ---------------------------------------------------------------------------
 
 
-class EnterpriseSerializer(serializers.ModelSerializer):
+class AwardEnterpriseSerializer(serializers.ModelSerializer):
     region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
     region_name = serializers.CharField(source="region.name", read_only=True)
     credit_code = serializers.CharField(max_length=18, validators=[validate_credit_code])
@@ -70,7 +89,7 @@ class AwardTypeSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "level", "kind", "tier", "validity_years", "indicator", "note"]
 
 
-class GrantSerializer(serializers.ModelSerializer):
+class AwardGrantSerializer(serializers.ModelSerializer):
     award_type = serializers.SlugRelatedField(slug_field="code", queryset=AwardType.objects.all())
     enterprise = serializers.SlugRelatedField(slug_field="credit_code", queryset=Enterprise.objects.all())
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
@@ -102,20 +121,20 @@ class GrantSerializer(serializers.ModelSerializer):
         validators = []  # uniqueness is the service's (full_clean) job
 
 
-class RevokeSerializer(serializers.Serializer):
+class AwardRevokeSerializer(serializers.Serializer):
     revoked_on = serializers.DateField()
     reason = serializers.CharField(max_length=300)
 
 
-class CategorySerializer(serializers.Serializer):
+class AwardCategorySerializer(serializers.Serializer):
     code = serializers.SlugField(max_length=40)
     name = serializers.CharField(max_length=60)
     max_points = serializers.IntegerField(min_value=1)
 
 
-class RoundSerializer(serializers.ModelSerializer):
+class AwardRoundSerializer(serializers.ModelSerializer):
     region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
-    categories = CategorySerializer(many=True, required=False)
+    categories = AwardCategorySerializer(many=True, required=False)
     max_total = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -135,16 +154,18 @@ class RoundSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class StageScoreSerializer(serializers.Serializer):
+class AwardStageScoreSerializer(serializers.Serializer):
     mean = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
     submitted = serializers.IntegerField()
     assigned = serializers.IntegerField()
 
 
-class ApplicationSerializer(serializers.ModelSerializer):
+class AwardApplicationSerializer(serializers.ModelSerializer):
     round = serializers.PrimaryKeyRelatedField(read_only=True)
     enterprise = serializers.SlugRelatedField(slug_field="credit_code", queryset=Enterprise.objects.all())
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    category = _choice_field(Application.Category.choices, read_only=True)
+    stage = _choice_field(Stage.choices, read_only=True)
     scores = serializers.SerializerMethodField()
 
     class Meta:
@@ -166,39 +187,41 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
     def get_scores(self, obj: Application) -> dict[str, dict]:
         return {
-            s.value: StageScoreSerializer(selectors.stage_scores([obj.pk], s.value)[obj.pk]).data
+            s.value: AwardStageScoreSerializer(selectors.stage_scores([obj.pk], s.value)[obj.pk]).data
             for s in SCORED_STAGES
         }
 
 
-class ApplicationCreateSerializer(serializers.Serializer):
+class AwardApplicationCreateSerializer(serializers.Serializer):
     round = serializers.IntegerField()
     enterprise = serializers.CharField(max_length=18, help_text="统一社会信用代码")
-    category = serializers.ChoiceField(choices=Application.Category.choices)
+    category = _choice_field(Application.Category.choices)
     applicant_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     contact = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
-class TransitionSerializer(serializers.Serializer):
-    to_stage = serializers.ChoiceField(choices=Stage.choices)
+class AwardTransitionSerializer(serializers.Serializer):
+    to_stage = _choice_field(Stage.choices)
     note = serializers.CharField(required=False, allow_blank=True)
     notice_start = serializers.DateField(required=False, allow_null=True)
     notice_end = serializers.DateField(required=False, allow_null=True)
     nomination = serializers.BooleanField(required=False, default=False)
 
 
-class AssignSerializer(serializers.Serializer):
+class AwardAssignSerializer(serializers.Serializer):
     reviewer = serializers.CharField(max_length=150, help_text="用户名")
-    stage = serializers.ChoiceField(choices=[(s.value, s.label) for s in SCORED_STAGES])
+    stage = _choice_field([(s.value, s.label) for s in SCORED_STAGES])
 
 
-class ScoreSheetSerializer(serializers.Serializer):
-    stage = serializers.ChoiceField(choices=[(s.value, s.label) for s in SCORED_STAGES])
+class AwardScoreSheetSerializer(serializers.Serializer):
+    stage = _choice_field([(s.value, s.label) for s in SCORED_STAGES])
     scores = serializers.DictField(child=serializers.CharField(), help_text="类目代码 -> 得分")
     comments = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
 
 
-class ObjectionSerializer(serializers.ModelSerializer):
+class AwardObjectionSerializer(serializers.ModelSerializer):
+    outcome = _choice_field(Objection.Outcome.choices, read_only=True)
+
     class Meta:
         model = Objection
         fields = [
@@ -214,8 +237,10 @@ class ObjectionSerializer(serializers.ModelSerializer):
         read_only_fields = ["application", "outcome", "outcome_note", "decided_on"]
 
 
-class DecideSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=[Objection.Outcome.UPHELD, Objection.Outcome.DISMISSED])
+class AwardDecideSerializer(serializers.Serializer):
+    outcome = _choice_field(
+        [(o.value, o.label) for o in (Objection.Outcome.UPHELD, Objection.Outcome.DISMISSED)]
+    )
     note = serializers.CharField()
 
 
@@ -229,7 +254,7 @@ class EnterpriseViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    serializer_class = EnterpriseSerializer
+    serializer_class = AwardEnterpriseSerializer
 
     @extend_schema(
         parameters=[
@@ -280,7 +305,7 @@ class GrantViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    serializer_class = GrantSerializer
+    serializer_class = AwardGrantSerializer
 
     @extend_schema(
         parameters=[
@@ -335,11 +360,11 @@ class GrantViewSet(
             **serializer.validated_data,
         )
 
-    @extend_schema(request=RevokeSerializer, responses=GrantSerializer)
+    @extend_schema(request=AwardRevokeSerializer, responses=AwardGrantSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str) -> Response:
         grant = self.get_object()
-        data = RevokeSerializer(data=request.data)
+        data = AwardRevokeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         grant = _call(
             services.grant_revoke,
@@ -348,13 +373,13 @@ class GrantViewSet(
             revoked_on=data.validated_data["revoked_on"],
             reason=data.validated_data["reason"],
         )
-        return Response(GrantSerializer(grant).data)
+        return Response(AwardGrantSerializer(grant).data)
 
 
 class RoundViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
-    serializer_class = RoundSerializer
+    serializer_class = AwardRoundSerializer
 
     def get_queryset(self):
         return selectors.round_list(user=self.request.user).prefetch_related("categories")
@@ -393,7 +418,7 @@ class RoundViewSet(
                     "stage": r.application.stage,
                     "rank": r.rank,
                     "rank_of": r.rank_of,
-                    "scores": {k: StageScoreSerializer(v).data for k, v in r.scores.items()},
+                    "scores": {k: AwardStageScoreSerializer(v).data for k, v in r.scores.items()},
                 }
                 for r in rows
             ]
@@ -401,7 +426,7 @@ class RoundViewSet(
 
 
 class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = ApplicationSerializer
+    serializer_class = AwardApplicationSerializer
 
     @extend_schema(parameters=[OpenApiParameter("round", int, required=True)])
     def list(self, request, *args, **kwargs):
@@ -423,11 +448,11 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return application
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(ApplicationSerializer(self._get()).data)
+        return Response(AwardApplicationSerializer(self._get()).data)
 
-    @extend_schema(request=ApplicationCreateSerializer, responses={201: ApplicationSerializer})
+    @extend_schema(request=AwardApplicationCreateSerializer, responses={201: AwardApplicationSerializer})
     def create(self, request: Request) -> Response:
-        data = ApplicationCreateSerializer(data=request.data)
+        data = AwardApplicationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         rnd = selectors.get_round_for_user(request.user, v["round"], manage=True)
@@ -443,24 +468,24 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             applicant_name=v.get("applicant_name", ""),
             contact=v.get("contact", ""),
         )
-        return Response(ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
+        return Response(AwardApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=TransitionSerializer, responses=ApplicationSerializer)
+    @extend_schema(request=AwardTransitionSerializer, responses=AwardApplicationSerializer)
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, pk: str) -> Response:
         application = self._get(manage=True)
-        data = TransitionSerializer(data=request.data)
+        data = AwardTransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         application = _call(
             rounds.application_transition, user=request.user, application=application, **data.validated_data
         )
-        return Response(ApplicationSerializer(application).data)
+        return Response(AwardApplicationSerializer(application).data)
 
-    @extend_schema(request=AssignSerializer, responses={201: None})
+    @extend_schema(request=AwardAssignSerializer, responses={201: None})
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str) -> Response:
         application = self._get(manage=True)
-        data = AssignSerializer(data=request.data)
+        data = AwardAssignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reviewer = User.objects.filter(username=data.validated_data["reviewer"]).first()
         if reviewer is None:
@@ -477,12 +502,12 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             status=status.HTTP_201_CREATED,
         )
 
-    @extend_schema(request=ScoreSheetSerializer, responses={200: None})
+    @extend_schema(request=AwardScoreSheetSerializer, responses={200: None})
     @action(detail=True, methods=["post"])
     def score(self, request: Request, pk: str) -> Response:
         """The calling reviewer's score sheet for one stage (categories by code)."""
         application = self._get()
-        data = ScoreSheetSerializer(data=request.data)
+        data = AwardScoreSheetSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         assignment = ReviewAssignment.objects.filter(
             application=application, reviewer=request.user, stage=data.validated_data["stage"]
@@ -498,35 +523,35 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return Response({"id": assignment.pk, "stage": assignment.stage, "total": str(assignment.total)})
 
-    @extend_schema(request=ObjectionSerializer, responses={201: ObjectionSerializer})
+    @extend_schema(request=AwardObjectionSerializer, responses={201: AwardObjectionSerializer})
     @action(detail=True, methods=["post"])
     def objections(self, request: Request, pk: str) -> Response:
         application = self._get(manage=True)
-        data = ObjectionSerializer(data=request.data)
+        data = AwardObjectionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         objection = _call(
             rounds.objection_record, user=request.user, application=application, **data.validated_data
         )
-        return Response(ObjectionSerializer(objection).data, status=status.HTTP_201_CREATED)
+        return Response(AwardObjectionSerializer(objection).data, status=status.HTTP_201_CREATED)
 
 
 class ObjectionViewSet(viewsets.GenericViewSet):
-    serializer_class = ObjectionSerializer
+    serializer_class = AwardObjectionSerializer
     queryset = Objection.objects.none()
 
-    @extend_schema(request=DecideSerializer, responses=ObjectionSerializer)
+    @extend_schema(request=AwardDecideSerializer, responses=AwardObjectionSerializer)
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, pk: str) -> Response:
         objection = Objection.objects.select_related("application").filter(pk=int(pk)).first()
         if objection is None:
             raise Http404
         selectors.get_application_for_user(request.user, objection.application_id, manage=True)
-        data = DecideSerializer(data=request.data)
+        data = AwardDecideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         objection = _call(
             rounds.objection_decide, user=request.user, objection=objection, **data.validated_data
         )
-        return Response(ObjectionSerializer(objection).data)
+        return Response(AwardObjectionSerializer(objection).data)
 
 
 router = DefaultRouter()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -35,6 +36,9 @@ from awards.services import (
 )
 from indicators.models import YEAR_MAX, YEAR_MIN, Region
 from indicators.tabular import Column, RowError, TableError, column_label, read_table
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 ENTERPRISE_COLUMNS = [
     Column("credit_code", "统一社会信用代码"),
@@ -99,11 +103,11 @@ def _industry(value: str) -> str | None:
     return None
 
 
-def _may_register(user, region: Region) -> bool:
+def _may_register(user: User | None, region: Region) -> bool:
     return user is None or policy.can(user, Action.REGISTER_AWARDS, region)
 
 
-def enterprises_plan(*, user, data: bytes, filename: str) -> ImportPlan:
+def enterprises_plan(*, user: User | None, data: bytes, filename: str) -> ImportPlan:
     """Parse and check an enterprise file; raises TableError for file-level problems."""
     cols = ENTERPRISE_COLUMNS
     rows = read_table(data, filename, cols)
@@ -166,7 +170,7 @@ def enterprises_plan(*, user, data: bytes, filename: str) -> ImportPlan:
 
 
 @transaction.atomic
-def enterprises_import(*, user, data: bytes, filename: str) -> ImportPlan:
+def enterprises_import(*, user: User | None, data: bytes, filename: str) -> ImportPlan:
     """Import an enterprise file all or nothing (raises TableError listing every bad row)."""
     plan = enterprises_plan(user=user, data=data, filename=filename)
     if plan.errors:
@@ -198,7 +202,7 @@ def enterprises_import(*, user, data: bytes, filename: str) -> ImportPlan:
     return plan
 
 
-def grants_plan(*, user, data: bytes, filename: str) -> ImportPlan:
+def grants_plan(*, user: User | None, data: bytes, filename: str) -> ImportPlan:
     """Parse and check a grant file; raises TableError for file-level problems."""
     cols = GRANT_COLUMNS
     rows = read_table(data, filename, cols)
@@ -283,7 +287,7 @@ def grants_plan(*, user, data: bytes, filename: str) -> ImportPlan:
 
 
 @transaction.atomic
-def grants_import(*, user, data: bytes, filename: str) -> ImportPlan:
+def grants_import(*, user: User | None, data: bytes, filename: str) -> ImportPlan:
     """Import a grant file all or nothing; one recompute covers every row."""
     plan = grants_plan(user=user, data=data, filename=filename)
     if plan.errors:

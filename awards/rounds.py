@@ -90,7 +90,7 @@ def _stage_label(stage: str) -> str:
     return str(Stage(stage).label)
 
 
-def _check_bureau(user, rnd: QualityAwardRound) -> None:
+def _check_bureau(user: User | None, rnd: QualityAwardRound) -> None:
     if user is not None and not policy.can(user, Action.RUN_AWARD_ROUND, rnd.region):
         raise PermissionDenied("只有组织评审的质量主管部门可以执行此操作")
 
@@ -113,7 +113,7 @@ def _clean_pass_marks(rnd: QualityAwardRound, total: int) -> None:
 @transaction.atomic
 def round_create(
     *,
-    user,
+    user: User | None,
     region: Region,
     name: str,
     year: int,
@@ -148,7 +148,11 @@ def round_create(
 
 @transaction.atomic
 def round_update(
-    *, user, rnd: QualityAwardRound, categories: list[tuple[str, str, int]] | None = None, **fields
+    *,
+    user: User | None,
+    rnd: QualityAwardRound,
+    categories: list[tuple[str, str, int]] | None = None,
+    **fields,
 ) -> QualityAwardRound:
     """Change a round and, optionally, its category table (refused once anyone has
     scored in the round). Pass marks are checked against the resulting total."""
@@ -202,7 +206,7 @@ def _clean_categories(categories: list[tuple[str, str, int]]) -> None:
 
 
 def round_set_categories(
-    *, user, rnd: QualityAwardRound, categories: list[tuple[str, str, int]]
+    *, user: User | None, rnd: QualityAwardRound, categories: list[tuple[str, str, int]]
 ) -> QualityAwardRound:
     """Replace the category table (see round_update)."""
     return round_update(user=user, rnd=rnd, categories=categories)
@@ -214,7 +218,7 @@ def round_set_categories(
 @transaction.atomic
 def application_create(
     *,
-    user,
+    user: User | None,
     rnd: QualityAwardRound,
     enterprise: Enterprise,
     category: str,
@@ -273,7 +277,7 @@ def _read_upload(upload: UploadedFile) -> tuple[bytes, str, str]:
 
 @transaction.atomic
 def application_add_file(
-    *, user, application: Application, kind: str, upload: UploadedFile
+    *, user: User | None, application: Application, kind: str, upload: UploadedFile
 ) -> ApplicationFile:
     """Attach the self-assessment report or an evidence file (type and size checked)."""
     _check_bureau(user, application.round)
@@ -311,7 +315,7 @@ def _require_scores(application: Application, stage: str, pass_mark: Decimal) ->
 @transaction.atomic
 def application_transition(
     *,
-    user,
+    user: User | None,
     application: Application,
     to_stage: str,
     note: str = "",
@@ -408,7 +412,7 @@ def award_type_for(application: Application, nomination: bool = False) -> AwardT
     return award_type
 
 
-def _register_award(application: Application, user, nomination: bool) -> Grant:
+def _register_award(application: Application, user: User | None, nomination: bool) -> Grant:
     rnd = application.round
     if application.category == Application.Category.ORGANISATION:
         name = rnd.name
@@ -433,7 +437,9 @@ def _register_award(application: Application, user, nomination: bool) -> Grant:
 
 
 @transaction.atomic
-def review_assign(*, user, application: Application, reviewer: User, stage: str) -> ReviewAssignment:
+def review_assign(
+    *, user: User | None, application: Application, reviewer: User, stage: str
+) -> ReviewAssignment:
     """Assign a reviewer to score an application at a scored stage not yet passed."""
     _check_bureau(user, application.round)
     if stage not in SCORED_STAGES:
@@ -452,7 +458,7 @@ def review_assign(*, user, application: Application, reviewer: User, stage: str)
 
 
 @transaction.atomic
-def review_unassign(*, user, assignment: ReviewAssignment) -> None:
+def review_unassign(*, user: User | None, assignment: ReviewAssignment) -> None:
     _check_bureau(user, assignment.application.round)
     if assignment.submitted_at is not None:
         raise ValidationError("评审员已提交评分，不能撤销指派")
@@ -471,7 +477,11 @@ def _points(raw) -> Decimal:
 
 @transaction.atomic
 def review_submit(
-    *, user, assignment: ReviewAssignment, scores: dict[str, object], comments: dict[str, str] | None = None
+    *,
+    user: User | None,
+    assignment: ReviewAssignment,
+    scores: dict[str, object],
+    comments: dict[str, str] | None = None,
 ) -> ReviewAssignment:
     """Save a reviewer's score sheet: one score per category, 0 <= points <= the category's max.
 
@@ -534,7 +544,7 @@ def review_submit(
 
 @transaction.atomic
 def objection_record(
-    *, user, application: Application, received_on: dt.date, content: str, objector: str = ""
+    *, user: User | None, application: Application, received_on: dt.date, content: str, objector: str = ""
 ) -> Objection:
     """Record an objection received during the public notice (公示期内)."""
     _check_bureau(user, application.round)
@@ -557,7 +567,7 @@ def objection_record(
 
 @transaction.atomic
 def objection_decide(
-    *, user, objection: Objection, outcome: str, note: str, decided_on: dt.date | None = None
+    *, user: User | None, objection: Objection, outcome: str, note: str, decided_on: dt.date | None = None
 ) -> Objection:
     """Record the outcome of an objection (upheld or dismissed), with a note."""
     application = objection.application

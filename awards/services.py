@@ -28,6 +28,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -40,6 +41,9 @@ from assessments.freeze import frozen_pairs
 from awards.models import AwardType, Enterprise, Grant
 from awards.selectors import grants_url, valid_in_year
 from indicators.models import YEAR_MAX, YEAR_MIN, Figure, Indicator, Region
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -114,14 +118,14 @@ def enqueue_recompute(scope: Scope) -> None:
 # --- enterprises -----------------------------------------------------------------------
 
 
-def _check(user, region: Region) -> None:
+def _check(user: User | None, region: Region) -> None:
     if user is not None:
         policy.check(user, Action.REGISTER_AWARDS, region)
 
 
 @transaction.atomic
 def enterprise_create(
-    *, user, name: str, credit_code: str, region: Region, industry: str = "", note: str = ""
+    *, user: User | None, name: str, credit_code: str, region: Region, industry: str = "", note: str = ""
 ) -> Enterprise:
     """Register an enterprise after validating its credit code (GB 32100) and uniqueness."""
     _check(user, region)
@@ -132,7 +136,7 @@ def enterprise_create(
 
 
 @transaction.atomic
-def enterprise_update(*, user, enterprise: Enterprise, **fields) -> Enterprise:
+def enterprise_update(*, user: User | None, enterprise: Enterprise, **fields) -> Enterprise:
     """Change an enterprise. Moving it to another region recomputes its grants' figures."""
     allowed = {"name", "credit_code", "region", "industry", "note"}
     unknown = set(fields) - allowed
@@ -167,7 +171,7 @@ def _clean_grant(grant: Grant) -> None:
 @transaction.atomic
 def grant_create(
     *,
-    user,
+    user: User | None,
     award_type: AwardType,
     enterprise: Enterprise,
     name: str,
@@ -201,7 +205,7 @@ def grant_create(
 
 
 @transaction.atomic
-def grant_update(*, user, grant: Grant, recompute: bool = True, **fields) -> Grant:
+def grant_update(*, user: User | None, grant: Grant, recompute: bool = True, **fields) -> Grant:
     """Change a grant; figures of the old and the new scope are recomputed."""
     allowed = {"award_type", "enterprise", "name", "year_granted", "valid_until", "certificate_no", "note"}
     unknown = set(fields) - allowed
@@ -222,7 +226,7 @@ def grant_update(*, user, grant: Grant, recompute: bool = True, **fields) -> Gra
 
 
 @transaction.atomic
-def grant_revoke(*, user, grant: Grant, revoked_on, reason: str) -> Grant:
+def grant_revoke(*, user: User | None, grant: Grant, revoked_on, reason: str) -> Grant:
     """Revoke a grant (撤销) on a date with a reason. It no longer counts in the year of
     revocation or later; earlier years keep it."""
     _check(user, grant.enterprise.region)
@@ -247,7 +251,7 @@ def grant_revoke(*, user, grant: Grant, revoked_on, reason: str) -> Grant:
 
 @transaction.atomic
 def award_type_update(
-    *, user, award_type: AwardType, validity_years: int | None, indicator: Indicator | None
+    *, user: User | None, award_type: AwardType, validity_years: int | None, indicator: Indicator | None
 ) -> AwardType:
     """Edit a type's validity and indicator (the national catalogue: superusers only).
 

@@ -327,6 +327,7 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
         )
 
     page.context.update(
+        compare_url=page_url("compare", region.code, filters) if years.children else None,
         vetoes=[t.indicator.name_zh for t in scores if t.veto and t.status == TargetScore.Status.NOT_MET],
         score=score,
         prev=prev,
@@ -1032,6 +1033,6 @@ BUILDERS: dict[str, Callable[..., Page]] = {
     "verification": build_verification,
 }
 
-# Pages showing scores ask policy.can_read_scores (published results widen it);
-# pages built from figures only ask the plain READ rule.
-SCORE_PAGES = frozenset({"overview", "compare", "verification"})
+# Pages of scores ask policy.can_read_scores (published results widen it); pages
+# that show figures (trend, brands, the reported-vs-verified values) ask READ.
+SCORE_PAGES = frozenset({"overview", "compare"})

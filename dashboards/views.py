@@ -48,9 +48,13 @@ def _crumbs(user, region: Region, page: str, filters: Filters) -> list[dict]:
     return out
 
 
-def _tabs(region: Region, current: str, filters: Filters) -> list[dict]:
+def _tabs(user, region: Region, current: str, filters: Filters) -> list[dict]:
+    # Someone reading a published ranking from outside the subtree sees the score pages only.
+    may_read = policy.can(user, policy.Action.READ, region)
     tabs = []
     for name, title in PAGE_TITLES.items():
+        if name not in SCORE_PAGES and not may_read:
+            continue
         if name == "compare":
             if region.level == Region.Level.COUNTY:
                 continue
@@ -87,7 +91,7 @@ def dashboard(request: HttpRequest, code: str, page: str) -> HttpResponse:
         raise Http404("县级地区没有下级地区")
     built = BUILDERS[page](request.user, region, request.GET)
     f = built.filters
-    tabs = _tabs(region, page, f)
+    tabs = _tabs(request.user, region, page, f)
     context = {
         "page": built,
         "region": region,

@@ -39,6 +39,7 @@ from assessments.freeze import ensure_none_frozen
 from indicators.models import YEAR_MAX, YEAR_MIN, Figure, Indicator, Region
 from indicators.services import format_value, parse_number, schedule_rescore_on_commit
 from indicators.tabular import Column, RowError, TableError, column_label, read_table
+from indicators.units import unit_label
 
 if TYPE_CHECKING:
     from indicators.services import Actor
@@ -522,7 +523,7 @@ def figure_template(*, actor: Actor, region: Region, year: int) -> bytes:
                 region.name,
                 ind.code,
                 ind.name_zh,
-                ind.unit,
+                unit_label(ind.unit),
                 year,
                 _cell_number(value),
                 fig.note if fig is not None else None,
@@ -556,7 +557,7 @@ def figure_template(*, actor: Actor, region: Region, year: int) -> bytes:
                 ind.code,
                 ind.get_category_display(),
                 ind.name_zh,
-                ind.unit,
+                unit_label(ind.unit),
                 ind.get_kind_display(),
                 ind.get_direction_display(),
                 ind.get_aggregation_display(),

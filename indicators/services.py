@@ -209,8 +209,8 @@ def _user_or_none(actor: Actor) -> AbstractBaseUser | None:
 def _lock(figure_id: int) -> Figure:
     """The current row, locked until the transaction ends (PostgreSQL; SQLite serialises writers)."""
     return (
-        Figure.objects.select_for_update()
-        .select_related("region", "indicator", "entered_by")
+        Figure.objects.select_for_update(of=("self",))
+        .select_related("region", "indicator", "entered_by", "approved_by")
         .get(pk=figure_id)
     )
 
@@ -270,7 +270,9 @@ def figure_save(
         region_id=region.pk, year=year, what=f"填报 {region.name} {indicator.code} {year}", user=actor
     )
     existing_id = (
-        Figure.objects.filter(region=region, indicator=indicator, year=year).values_list("pk", flat=True).first()
+        Figure.objects.filter(region=region, indicator=indicator, year=year)
+        .values_list("pk", flat=True)
+        .first()
     )
     policy.check(actor, Action.CREATE if existing_id is None else Action.UPDATE, region)
     _check_year(year)

@@ -193,6 +193,7 @@ def _render_grid(
         "can_review": policy.can(request.user, Action.APPROVE, region),
         "can_import": policy.can(request.user, Action.IMPORT, region),
         "returned": returned,
+        "has_children": Region.objects.filter(parent=region).exists(),
         "regions": selectors.entry_regions(request.user, current=region),
         "years": _year_choices(year),
         "evidence_accept": EVIDENCE_ACCEPT,

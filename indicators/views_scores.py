@@ -101,9 +101,13 @@ def score_run(request: HttpRequest) -> HttpResponse:
     if year is None:
         messages.error(request, "请选择年度")
         return redirect(f"{reverse('scores:index')}?region={region.code}")
-    result = compute_scores_task.delay(
-        year=year, region_id=region.pk, trigger="page", user_id=request.user.pk
-    )
+    try:
+        result = compute_scores_task.delay(
+            year=year, region_id=region.pk, trigger="page", user_id=request.user.pk
+        )
+    except ValueError as exc:  # eager mode: the engine refused malformed inputs (the run is recorded)
+        messages.error(request, f"评分失败：{exc}")
+        return redirect(f"{reverse('scores:index')}?region={region.code}&year={year}")
     if result.ready():
         summaries = result.get()
         text = "；".join(

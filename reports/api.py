@@ -122,8 +122,12 @@ class ReportViewSet(viewsets.ViewSet):
         artifact = self._get(request, pk)
         if artifact.status != ReportArtifact.Status.DONE or not artifact.file:
             raise Http404("报告尚未生成完成")
+        try:
+            handle = artifact.file.open("rb")
+        except FileNotFoundError:
+            raise Http404("报告文件已丢失，请重新生成") from None
         return FileResponse(
-            artifact.file.open("rb"),
+            handle,
             as_attachment=True,
             filename=artifact.filename,
             content_type=artifact.content_type,

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 
 from accounts import policy
@@ -160,13 +161,20 @@ def report_request(
     return artifact
 
 
-def _claim(artifact_id: int) -> ReportArtifact | None:
-    """Move a pending artefact to running; None when another worker has it or it is finished."""
+def _claim(artifact_id: int, *, redelivered_task_id: str | None = None) -> ReportArtifact | None:
+    """Move a pending artefact to running; None when another worker has it or it is finished.
+
+    A task redelivered after its worker died (acks_late) finds its artefact still
+    `running` under its own task id: it may take it over instead of leaving it stuck.
+    """
+    claimable = Q(status=ReportArtifact.Status.PENDING)
+    if redelivered_task_id:
+        claimable |= Q(status=ReportArtifact.Status.RUNNING, task_id=redelivered_task_id)
     with transaction.atomic():
         artifact = (
             ReportArtifact.objects.select_for_update(skip_locked=True)
             .select_related("region")
-            .filter(pk=artifact_id, status=ReportArtifact.Status.PENDING)
+            .filter(claimable, pk=artifact_id)
             .first()
         )
         if artifact is None:
@@ -196,14 +204,16 @@ def _progress_writer(artifact_id: int, also: ProgressCallback | None) -> Progres
     return write
 
 
-def report_generate(*, artifact_id: int, progress: ProgressCallback | None = None) -> ReportArtifact | None:
+def report_generate(
+    *, artifact_id: int, progress: ProgressCallback | None = None, redelivered_task_id: str | None = None
+) -> ReportArtifact | None:
     """Render a pending artefact and store its file (the body of the Celery task).
 
     Never raises for a report that cannot be produced: the artefact is marked
     failed with the message the page shows. Returns None when the artefact was
     not pending (finished already, or claimed by another worker).
     """
-    artifact = _claim(artifact_id)
+    artifact = _claim(artifact_id, redelivered_task_id=redelivered_task_id)
     if artifact is None:
         return None
     started = time.perf_counter()

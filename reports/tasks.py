@@ -22,7 +22,12 @@ def generate_report(self, artifact_id: int) -> dict:
         if self.request.id and not self.request.is_eager:
             self.update_state(state="PROGRESS", meta={"artifact": artifact_id, "progress": pct, "note": note})
 
-    artifact = services.report_generate(artifact_id=artifact_id, progress=progress)
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    artifact = services.report_generate(
+        artifact_id=artifact_id,
+        progress=progress,
+        redelivered_task_id=self.request.id if redelivered else None,
+    )
     if artifact is None:
         return {"artifact": artifact_id, "status": "skipped"}
     return {

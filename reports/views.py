@@ -33,7 +33,7 @@ class ReportRequestForm(forms.Form):
     fmt = forms.ChoiceField(label=_("格式"), choices=ReportFormat.choices)
     # A code, not a choice field: a region outside the user's reach must reach the
     # policy (403), not be hidden as an invalid choice.
-    region = forms.CharField(label=_("地区代码"), max_length=6, min_length=6)
+    region = forms.CharField(label=_("地区"), max_length=6, min_length=6)
     year = forms.IntegerField(label=_("年度"))
     basis = forms.ChoiceField(label=_("口径"), choices=Basis.choices, initial=Basis.VERIFIED)
 

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from indicators.models import Evidence, Figure, Indicator, Region
+from indicators.units import unit_label
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -21,6 +22,7 @@ class RegionSerializer(serializers.ModelSerializer):
 
 class IndicatorSerializer(serializers.ModelSerializer):
     category_display = serializers.CharField(source="get_category_display", read_only=True)
+    unit_display = serializers.SerializerMethodField(help_text="中文单位")
 
     class Meta:
         model = Indicator
@@ -31,6 +33,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "name_zh",
             "name_en",
             "unit",
+            "unit_display",
             "kind",
             "direction",
             "aggregation",
@@ -38,6 +41,10 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "max_value",
             "note",
         ]
+
+
+    def get_unit_display(self, obj: Indicator) -> str:
+        return unit_label(obj.unit)
 
 
 class EvidenceSerializer(serializers.ModelSerializer):

@@ -7,6 +7,7 @@ from django import template
 from accounts import policy
 from accounts.policy import Action
 from indicators.services import format_value
+from indicators.units import unit_label
 
 register = template.Library()
 
@@ -37,3 +38,9 @@ def who(user) -> str:
     if user is None:
         return "—"
     return user.get_full_name() or user.get_username()
+
+
+@register.filter
+def unit(indicator_or_unit) -> str:
+    """The Chinese unit of an indicator (or of a unit string)."""
+    return unit_label(getattr(indicator_or_unit, "unit", indicator_or_unit) or "")

@@ -19,6 +19,7 @@
       "Double-click to zoom back out": "双击还原",
       "Download plot": "下载图片",
       "Download plot as a png": "下载图片（PNG）",
+      "Download plot as a PNG": "下载图片（PNG）",
       "Lasso Select": "套索选择",
       "Pan": "平移",
       "Produced with Plotly.js": "由 Plotly.js 生成",
@@ -59,7 +60,11 @@
       locale: "zh-CN",
       responsive: true,
       displaylogo: false,
-      modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"],
+      modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "sendChartToCloud"],
+      // plotly.js 4 offers to upload the chart to Plotly Cloud: never, nothing leaves the server.
+      showSendToCloud: false,
+      showEditInChartStudio: false,
+      plotlyServerURL: "",
       // Drawn in the browser from the SVG: works offline, nothing is uploaded.
       toImageButtonOptions: {format: "png", filename: el.dataset.filename || "chart", scale: 2},
     };

@@ -79,8 +79,12 @@ def test_every_dashboard_page_draws_every_chart_offline(
         "chart-heatmap",
         "chart-distribution",
     }
-    # The modebar speaks Chinese and offers the PNG download.
-    assert page.locator('.modebar-btn[data-title="下载图片（PNG）"]').count() > 0
+    # The modebar speaks Chinese, offers the PNG download and no upload to Plotly Cloud.
+    titles = set(
+        page.evaluate("Array.from(document.querySelectorAll('.modebar-btn')).map(b => b.dataset.title)")
+    )
+    assert "下载图片（PNG）" in titles
+    assert not any(t.isascii() for t in titles), titles
 
     # A tablet in portrait: one column, still no horizontal scrolling.
     page.set_viewport_size({"width": 768, "height": 1024})

@@ -129,7 +129,12 @@ def test_the_viewers_own_county_is_highlighted_once_results_are_published(client
     assert f"<b>{county.name} ◀ 本地区</b>" in labels
     widths = [w for t in fig["data"] for w in t["marker"]["line"]["width"]]
     assert sorted(widths, reverse=True)[:2] == [3, 0]
-    assert 'class="dash-own"' in response.content.decode()
+    body = response.content.decode()
+    assert 'class="dash-own"' in body
+    # Published scores only: the figure pages of the city stay closed, and so do their tabs.
+    assert f"/dashboards/{city['city'].code}/trend/" not in body
+    assert client.get(f"/dashboards/{city['city'].code}/trend/").status_code == 403
+    assert client.get(f"/dashboards/{city['city'].code}/verification/").status_code == 403
 
 
 def test_city_comparison_across_a_province(client, catalog):

@@ -428,7 +428,7 @@ def test_the_template_has_chinese_headers_units_values_and_validation(existing, 
     rows = {r[2]: r for r in ws.iter_rows(min_row=2, values_only=True)}
     assert len(rows) == 56
     assert rows["PQ_FOOD_PASS"][:7] == ("130528", "宁晋县", "PQ_FOOD_PASS", "食品抽检合格率", "%", 2025, 95)
-    assert rows["BR_CHINA_TOP_BRAND"][4] == "count"
+    assert rows["BR_CHINA_TOP_BRAND"][4] == "个"
     validations = ws.data_validations.dataValidation
     by_cell = {}
     for dv in validations:

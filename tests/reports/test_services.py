@@ -164,3 +164,11 @@ def test_build_for_the_command_renders_then_reuses(small_city, render_counts):
     assert again.pk == artifact.pk and again.sha256 == artifact.sha256
     assert render_counts()["ranking_notice"] == before + 1
     assert artifact.requested_by is None
+
+
+def test_a_task_redelivered_after_its_worker_died_takes_its_artifact_over(small_city, leader):
+    artifact = request(leader, small_city.city)
+    ReportArtifact.objects.filter(pk=artifact.pk).update(status="running", progress=30)  # worker died here
+    assert services.report_generate(artifact_id=artifact.pk, redelivered_task_id="another-task") is None
+    done = services.report_generate(artifact_id=artifact.pk, redelivered_task_id=artifact.task_id)
+    assert done.status == ReportArtifact.Status.DONE and done.progress == 100
