@@ -62,6 +62,9 @@ class AssessmentSerializer(serializers.ModelSerializer):
 class TransitionSerializer(serializers.ModelSerializer):
     region = serializers.CharField(source="region.code", default=None)
     kind_label = serializers.CharField(source="get_kind_display")
+    # Plain strings: the stage enum is documented once, on AssessmentSerializer.stage.
+    from_stage = serializers.CharField()
+    to_stage = serializers.CharField()
 
     class Meta:
         model = StageTransition
@@ -132,14 +135,16 @@ def _verification_row(request: Request, assessment: Assessment, code: str) -> As
 # --- Endpoints -------------------------------------------------------------------------------
 
 
-@extend_schema(responses=AssessmentSerializer(many=True), summary="参与的年度考核")
+@extend_schema(
+    operation_id="assessments_list", responses=AssessmentSerializer(many=True), summary="参与的年度考核"
+)
 @api_view(["GET"])
 def assessment_list(request: Request) -> Response:
     qs = selectors.assessments_for(request.user)
     return Response(AssessmentSerializer(qs[:500], many=True).data)
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, summary="考核进度看板")
+@extend_schema(operation_id="assessments_board", responses=OpenApiTypes.OBJECT, summary="考核进度看板")
 @api_view(["GET"])
 def assessment_detail(request: Request, pk: int) -> Response:
     assessment = _assessment(request, pk)
@@ -156,7 +161,11 @@ def assessment_detail(request: Request, pk: int) -> Response:
 
 
 @extend_schema(
-    request=inline_serializer("AdvanceRequest", {"to_stage": serializers.ChoiceField(choices=Stage.choices)}),
+    operation_id="assessments_advance",
+    request=inline_serializer(
+        "AdvanceRequest",
+        {"to_stage": serializers.CharField(help_text="下一阶段：self / review / verification / final")},
+    ),
     responses=AssessmentSerializer,
     summary="进入下一阶段",
 )
@@ -173,7 +182,9 @@ def assessment_advance(request: Request, pk: int) -> Response:
     return Response(AssessmentSerializer(assessment).data)
 
 
-@extend_schema(responses=TransitionSerializer(many=True), summary="阶段流转记录")
+@extend_schema(
+    operation_id="assessments_transitions", responses=TransitionSerializer(many=True), summary="阶段流转记录"
+)
 @api_view(["GET"])
 def assessment_transitions(request: Request, pk: int) -> Response:
     assessment = _assessment(request, pk)
@@ -184,6 +195,14 @@ def assessment_transitions(request: Request, pk: int) -> Response:
 
 
 @extend_schema(
+    methods=["GET"],
+    operation_id="assessments_findings_list",
+    responses=OpenApiTypes.OBJECT,
+    summary="现场核查表（仅限该地区的核查组）",
+)
+@extend_schema(
+    methods=["POST"],
+    operation_id="assessments_findings_create",
     request=inline_serializer(
         "FindingRequest",
         {
@@ -195,7 +214,7 @@ def assessment_transitions(request: Request, pk: int) -> Response:
         },
     ),
     responses=OpenApiTypes.OBJECT,
-    summary="现场核查记录（仅限该地区的核查组）",
+    summary="记录现场核查结果（仅限该地区的核查组）",
 )
 @api_view(["GET", "POST"])
 def findings(request: Request, pk: int, code: str) -> Response:
@@ -273,7 +292,9 @@ def _finding(finding) -> dict | None:
     }
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT, summary="已发布的通报版本")
+@extend_schema(
+    operation_id="assessments_publications_list", responses=OpenApiTypes.OBJECT, summary="已发布的通报版本"
+)
 @api_view(["GET"])
 def publication_list(request: Request, pk: int) -> Response:
     assessment = _assessment(request, pk)
@@ -296,6 +317,7 @@ def publication_list(request: Request, pk: int) -> Response:
 
 
 @extend_schema(
+    operation_id="assessments_publication_retrieve",
     parameters=[OpenApiParameter("region", str, description="地区代码：返回该地区的指标得分")],
     responses=OpenApiTypes.OBJECT,
     summary="某一版本通报的得分（冻结快照）",

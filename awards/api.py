@@ -185,7 +185,13 @@ class AwardApplicationSerializer(serializers.ModelSerializer):
         read_only_fields = ["stage", "notice_start", "notice_end"]
         validators = []
 
-    def get_scores(self, obj: Application) -> dict[str, dict]:
+    def get_scores(self, obj: Application) -> dict[str, dict] | None:
+        """Stage means: for the bureau, and for everyone once published (reviewers score blind)."""
+        request = self.context.get("request")
+        if request is not None:
+            access = selectors.application_access(request.user, obj)
+            if not (access.manage or access.public):
+                return None
         return {
             s.value: AwardStageScoreSerializer(selectors.stage_scores([obj.pk], s.value)[obj.pk]).data
             for s in SCORED_STAGES
@@ -406,9 +412,7 @@ class RoundViewSet(
         stage = request.query_params.get("stage")
         if stage and stage not in SCORED_STAGES:
             raise ValidationError({"stage": ["须为 document_review 或 onsite_review"]})
-        rows = selectors.round_ranking(
-            list(selectors.applications_visible(user=request.user, rnd=rnd)), stage
-        )
+        rows = selectors.round_ranking_for_user(user=request.user, rnd=rnd, stage=stage)
         return Response(
             [
                 {
@@ -418,7 +422,9 @@ class RoundViewSet(
                     "stage": r.application.stage,
                     "rank": r.rank,
                     "rank_of": r.rank_of,
-                    "scores": {k: AwardStageScoreSerializer(v).data for k, v in r.scores.items()},
+                    "scores": None
+                    if r.scores_hidden
+                    else {k: AwardStageScoreSerializer(v).data for k, v in r.scores.items()},
                 }
                 for r in rows
             ]
@@ -448,7 +454,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return application
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(AwardApplicationSerializer(self._get()).data)
+        return Response(AwardApplicationSerializer(self._get(), context={"request": request}).data)
 
     @extend_schema(request=AwardApplicationCreateSerializer, responses={201: AwardApplicationSerializer})
     def create(self, request: Request) -> Response:
@@ -468,7 +474,10 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             applicant_name=v.get("applicant_name", ""),
             contact=v.get("contact", ""),
         )
-        return Response(AwardApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
+        return Response(
+            AwardApplicationSerializer(application, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(request=AwardTransitionSerializer, responses=AwardApplicationSerializer)
     @action(detail=True, methods=["post"])
@@ -479,7 +488,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         application = _call(
             rounds.application_transition, user=request.user, application=application, **data.validated_data
         )
-        return Response(AwardApplicationSerializer(application).data)
+        return Response(AwardApplicationSerializer(application, context={"request": request}).data)
 
     @extend_schema(request=AwardAssignSerializer, responses={201: None})
     @action(detail=True, methods=["post"])

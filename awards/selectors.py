@@ -313,6 +313,7 @@ class RankedApplication:
     scores: dict[str, StageScore]
     rank: int | None = None  # within its round and category, by the ranking stage's mean
     rank_of: int = 0
+    scores_hidden: bool = False  # a reviewer's own application before the public notice
 
 
 def competition_ranks(values: list[Decimal | None]) -> list[int | None]:
@@ -347,3 +348,20 @@ def round_ranking(applications: list[Application], stage: str | None = None) -> 
         group.sort(key=lambda r: (r.rank is None, r.rank or 0, r.application.pk))
         out.extend(group)
     return out
+
+
+def round_ranking_for_user(
+    *, user, rnd: QualityAwardRound, stage: str | None = None, today: dt.date | None = None
+) -> list[RankedApplication]:
+    """The ranking a user may see. The bureau ranks every application. Anyone else sees
+    scores and ranks only among published applications (公示 begun); a reviewer's other
+    assigned applications follow, unranked and without scores (reviewers score blind)."""
+    visible = list(applications_visible(user=user, rnd=rnd, today=today))
+    if policy.can(user, Action.RUN_AWARD_ROUND, rnd.region):
+        return round_ranking(visible, stage)
+    published = [a for a in visible if a.published(today)]
+    private = [a for a in visible if not a.published(today)]
+    empty = StageScore(None, 0, 0)
+    return round_ranking(published, stage) + [
+        RankedApplication(a, {s.value: empty for s in SCORED_STAGES}, scores_hidden=True) for a in private
+    ]

@@ -434,9 +434,10 @@ def round_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rnd = selectors.get_round_for_user(request.user, pk)
     manage = policy.can(request.user, Action.RUN_AWARD_ROUND, rnd.region)
-    visible = list(selectors.applications_visible(user=request.user, rnd=rnd))
     stage = request.GET.get("rank_by")
-    ranking = selectors.round_ranking(visible, stage if stage in SCORED_STAGES else None)
+    ranking = selectors.round_ranking_for_user(
+        user=request.user, rnd=rnd, stage=stage if stage in SCORED_STAGES else None
+    )
     return render(
         request,
         "awards/round_detail.html",
@@ -468,9 +469,12 @@ def application_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application, access = selectors.get_application_for_user(request.user, pk)
-    scores = {
-        s.value: selectors.stage_scores([application.pk], s.value)[application.pk] for s in SCORED_STAGES
-    }
+    # Stage means are for the bureau, and for everyone once published; reviewers score blind.
+    scores = (
+        {s.value: selectors.stage_scores([application.pk], s.value)[application.pk] for s in SCORED_STAGES}
+        if access.manage or access.public
+        else {}
+    )
     assignments = application.assignments.select_related("reviewer").prefetch_related("scores__category")
     if not access.manage:
         # A reviewer sees their own sheets only; the public sees none.

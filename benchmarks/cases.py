@@ -22,6 +22,7 @@ import io
 import json
 import os
 import pstats
+import resource
 import sys
 import time
 import traceback
@@ -224,7 +225,7 @@ def dashboard_project(params: dict, prepared: dict) -> dict:
         samples.append((time.perf_counter() - started) * 1000)
         if response.status_code != 200:
             raise RuntimeError(f"GET {path} answered {response.status_code}")
-    return {"samples": samples, "detail": prepared["detail"]}
+    return {"samples": samples, "unit": "ms", "detail": prepared["detail"]}
 
 
 def dashboard_project_prepare(params: dict) -> dict:
@@ -273,7 +274,7 @@ def dashboard_floor(params: dict) -> dict:
                 cursor.execute(sql, values)
                 rows += len(cursor.fetchall())
             samples.append((time.perf_counter() - started) * 1000)
-    return {"samples": samples, "detail": {"rows": rows, "queries": len(queries)}}
+    return {"samples": samples, "unit": "ms", "detail": {"rows": rows, "queries": len(queries)}}
 
 
 # --------------------------------------------------------------------------- import
@@ -356,17 +357,23 @@ def import_project(params: dict, prepared: dict) -> dict:
 def import_floor(params: dict) -> dict:
     from openpyxl import load_workbook
 
-    samples, cells = [], 0
-    for _ in range(params.get("repeat", 3)):
+    def read(values_only: bool) -> tuple[float, int]:
         started = time.perf_counter()
         wb = load_workbook(params["path"], read_only=True)
         cells = 0
-        for row in wb.worksheets[0].iter_rows(values_only=True):
+        for row in wb.worksheets[0].iter_rows(values_only=values_only):
             for _cell in row:
                 cells += 1
         wb.close()
-        samples.append(time.perf_counter() - started)
-    return {"samples": samples, "detail": {"cells": cells}}
+        return time.perf_counter() - started, cells
+
+    samples, cells = [], 0
+    for _ in range(params.get("repeat", 3)):
+        seconds, cells = read(values_only=True)
+        samples.append(seconds)
+    # For reference: cell objects (what a reader needs to see a cell's type, e.g. formulas).
+    cell_objects, _ = read(values_only=False)
+    return {"samples": samples, "detail": {"cells": cells, "cell_objects_seconds": round(cell_objects, 2)}}
 
 
 # --------------------------------------------------------------------------- report
@@ -441,6 +448,11 @@ def _profiled(call: Callable[[], dict], path: str) -> dict:
     return result
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_case(case: str, side: str, params: dict) -> dict:
     missing = missing_module(case, side)
     if missing:
@@ -452,11 +464,15 @@ def run_case(case: str, side: str, params: dict) -> dict:
     prepare, measure = CASES[(case, side)]
     prepared = prepare(params) if prepare else None
     baseline = max_rss_mib()
+    cpu_before = _cpu_seconds()
 
     def call() -> dict:
         return measure(params, prepared) if prepare else measure(params)
 
     result = _profiled(call, params["profile"]) if params.get("profile") else call()
+    # This process's CPU only (PostgreSQL works in its own processes): next to the wall
+    # time it shows how much of a slow run was waiting for a busy machine.
+    result["cpu_seconds"] = round(_cpu_seconds() - cpu_before, 2)
     result["peak_rss_delta_mib"] = round(max_rss_mib() - baseline, 1)
     result["baseline_rss_mib"] = round(baseline, 1)
     result["available"] = True

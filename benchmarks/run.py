@@ -152,6 +152,12 @@ def _mem(project: dict, floor: dict | None = None) -> str:
     return text + " MiB"
 
 
+def _cpu_note(project: dict) -> str:
+    """The project process's own CPU time next to its wall time (contention indicator)."""
+    wall = sum(project.get("samples", [])) / (1000 if project.get("unit") == "ms" else 1)
+    return f"project process CPU {project.get('cpu_seconds', 0):.1f} s for {wall:.1f} s of measured wall time"
+
+
 def _ms(value: float) -> str:
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
@@ -180,6 +186,7 @@ def bench_scoring(ctx: Context) -> list[Row]:
         for basis, d in project.get("detail", {}).items()
     )
     row.notes.append(f"per basis: {per_basis}")
+    row.notes.append(_cpu_note(project))
     if breakdown.get("available") and not breakdown.get("error"):
         d = breakdown["detail"]
         verified = project.get("detail", {}).get("verified", {}).get("seconds")
@@ -228,6 +235,7 @@ def _dashboard_row(ctx: Context, label: str, page: str, kind: str, region: str) 
         f"in an untimed request); floor: {floor['detail']['queries']} queries, "
         f"{floor['detail']['rows']:,} rows; {ctx.requests} requests each"
     )
+    row.notes.append(_cpu_note(project))
     row.data["derived"] = {"p50": p50, "p95": p95, "floor_p50": f50, "floor_p95": f95}
     return row
 
@@ -306,8 +314,10 @@ def bench_import(ctx: Context) -> list[Row]:
     row.notes.append(
         f"{path.stat().st_size / 1e6:.1f} MB, figures of {year} for the first regions in code order; "
         f"floor: openpyxl read-only, iter_rows(values_only=True) over "
-        f"{floor['detail']['cells']:,} cells, median of {len(floor['samples'])}"
+        f"{floor['detail']['cells']:,} cells, median of {len(floor['samples'])} "
+        f"(with cell objects instead of values: {floor['detail'].get('cell_objects_seconds', '?')} s)"
     )
+    row.notes.append(_cpu_note(project))
     return [row]
 
 
@@ -344,6 +354,7 @@ def bench_report(ctx: Context) -> list[Row]:
         f"export_report --format pdf, archive cleared before each run; runs {runs} s "
         f"(median shown), {project['detail']['bytes']:,} bytes"
     )
+    row.notes.append(_cpu_note(project))
     return [row]
 
 

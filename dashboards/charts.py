@@ -704,12 +704,18 @@ def children_values(df: pd.DataFrame, unit: str, year: int) -> Figure:
 
 
 def _stacked(fig: Figure, df: pd.DataFrame, axis: str, types: list[str], horizontal: bool) -> None:
+    """One bar trace per award type (Okabe-Ito colours, then patterns once they run out)."""
+    groups: dict[str, tuple[list, list, list]] = {}
+    urls = df["_url"].tolist() if "_url" in df else [""] * len(df)
+    for kind, pos, n, url in zip(df["奖项类型"], df[axis], df["数量"], urls, strict=True):
+        g = groups.setdefault(kind, ([], [], []))
+        g[0].append(pos)
+        g[1].append(int(n))
+        g[2].append([url])
     for i, t in enumerate(types):
-        part = df[df["奖项类型"] == t]
-        if part.empty:
+        if t not in groups:
             continue
-        pos = part[axis].tolist()
-        counts = [int(v) for v in part["数量"]]
+        pos, counts, custom = groups[t]
         fig["data"].append(
             {
                 "type": "bar",
@@ -721,7 +727,7 @@ def _stacked(fig: Figure, df: pd.DataFrame, axis: str, types: list[str], horizon
                     "color": OKABE_ITO[i % len(OKABE_ITO)],
                     "pattern": {"shape": PATTERNS[(i // len(OKABE_ITO)) % len(PATTERNS)]},
                 },
-                "customdata": [[part["_url"].iloc[k] if "_url" in part else ""] for k in range(len(part))],
+                "customdata": custom,
                 "hovertemplate": (
                     f"%{{y}}<br>{t} %{{x:,}} 项<extra></extra>"
                     if horizontal

@@ -27,6 +27,7 @@ from indicators.scoring import project_linear
 BASIS_LABELS = {"self": "自评", "verified": "核定"}
 LEVEL_CHILD = {Region.Level.PROVINCE: "市", Region.Level.CITY: "县（市、区）"}
 KEY_TILES = 8
+_UNSAFE_IN_FILENAMES = set(' \\/:*?"<>|：（）')
 LOST_TOP = 10
 
 PAGE_TITLES = {
@@ -46,7 +47,7 @@ class Filters:
     """The GET parameters of a page (year, basis, category, indicator), validated."""
 
     year: int | None = None
-    basis: str = "verified"
+    basis: str = ""
     category: str | None = None
     indicator: str | None = None
     years: list[int] = field(default_factory=list)
@@ -146,7 +147,8 @@ class Page:
             self.filters.query()
         )
         year = self.filters.year or ""
-        chart.filename = f"{self.region.name}_{year}_{chart.title}".replace(" ", "")
+        name = f"{self.region.name}_{year}_{chart.title}"
+        chart.filename = "".join("_" if c in _UNSAFE_IN_FILENAMES else c for c in name)
         if figures and build is not None:
             chart.figure = build()
         self.charts[chart.key] = chart
@@ -373,9 +375,10 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
     kids = selectors.children(region)
     ids = [k.pk for k in kids]
     scores = selectors.region_scores([region.pk, *ids], [year, year - 1], [basis]) if year else {}
-    tscores = selectors.target_scores(ids, year, basis, filters.category) if year and ids else []
+    tscores = selectors.target_score_rows(ids, year, basis, filters.category) if year and ids else []
     highlight = _highlight(user, kids)
     child_filters = Filters(year=year, basis=basis, category=filters.category)
+    child_url = {k.code: page_url("overview", k.code, child_filters) for k in kids}
 
     rank_rows = []
     for k in kids:
@@ -397,7 +400,7 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
                 "未达标": rs.not_met,
                 "缺报": rs.missing,
                 "一票否决": "是" if rs.vetoed else "",
-                "_url": page_url("overview", k.code, child_filters),
+                "_url": child_url[k.code],
             }
         )
     rank_rows.sort(key=lambda r: (r["排名"], r["地区代码"]))
@@ -418,22 +421,23 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
     by_id = {k.pk: k for k in kids}
     heat_rows = []
     for t in tscores:
-        k = by_id[t.region_id]
-        unit = t.indicator.unit
+        k = by_id[t["region_id"]]
+        unit = t["indicator__unit"]
+        completion = None if t["completion"] is None else round(float(t["completion"]) * 100, 2)
         heat_rows.append(
             {
                 "地区代码": k.code,
                 "地区": k.name,
-                "指标代码": t.indicator.code,
-                "指标": t.indicator.name_zh,
-                "实际值": _f(t.actual),
-                "目标值": _f(t.target),
-                "完成率(%)": _completion_pct(t),
-                "状态": charts.STATUS_LABELS.get(t.status, t.status),
-                "_status": t.status,
-                "_url": page_url("overview", k.code, child_filters),
-                "_actual_text": charts.format_value(t.actual, unit),
-                "_target_text": _target_text(t.comparator, t.target, unit),
+                "指标代码": t["indicator__code"],
+                "指标": t["indicator__name_zh"],
+                "实际值": _f(t["actual"]),
+                "目标值": _f(t["target"]),
+                "完成率(%)": completion,
+                "状态": charts.STATUS_LABELS.get(t["status"], t["status"]),
+                "_status": t["status"],
+                "_url": child_url[k.code],
+                "_actual_text": charts.format_value(t["actual"], unit),
+                "_target_text": _target_text(t["comparator"], t["target"], unit),
             }
         )
     heat_df = pd.DataFrame(
@@ -446,7 +450,7 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
     # Regions in rank order, then any without a score; indicators in catalogue order.
     ranked = [r["地区"] for r in rank_rows]
     heat_regions = ranked + [k.name for k in kids if k.name not in ranked and k.name in set(heat_df["地区"])]
-    heat_inds = list(dict.fromkeys(t.indicator.name_zh for t in tscores))
+    heat_inds = list(dict.fromkeys(t["indicator__name_zh"] for t in tscores))
     page.add(
         Chart(
             "heatmap",
@@ -473,7 +477,7 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
                     "总分": _f(rs.total),
                     "等级": rs.grade,
                     "排名": rs.rank,
-                    "_url": page_url("overview", k.code, child_filters),
+                    "_url": child_url[k.code],
                 }
             )
     dist_df = pd.DataFrame(dist_rows, columns=["地区代码", "地区", "年度", "总分", "等级", "排名", "_url"])
@@ -494,7 +498,7 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
                 "纬度": _f(k.latitude),
                 "总分": _f(rs.total) if rs else None,
                 "等级": rs.grade if rs else "",
-                "_url": page_url("overview", k.code, child_filters),
+                "_url": child_url[k.code],
                 "_total_text": f"{_f(rs.total):.2f} 分" if rs else "—",
                 "_grade_text": _grade_text(rs),
             }
@@ -833,7 +837,9 @@ def build_verification(user, region: Region, params: QueryDict, *, figures: bool
     filters = Filters.parse(params)
     filters.basis = ""
     years = selectors.score_years(region)
-    fig_years = selectors.years_with_figures(region)
+    # The assessment years (those with scores); figure years only when nothing is scored,
+    # since listing the years of every figure below a region means scanning them all.
+    fig_years = [] if years.children else selectors.years_with_figures(region)
     requested = filters.year
     filters.resolve_year(sorted(set(years.children) | set(fig_years)))
     verified = [y for y, bases in years.children.items() if bases.get("verified")]

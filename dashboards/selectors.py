@@ -119,6 +119,30 @@ def target_scores(
     return list(qs.order_by("indicator__sort_order", "indicator__code", "region_id"))
 
 
+def target_score_rows(
+    region_ids: Iterable[int], year: int, basis: str, category: str | None = None
+) -> list[dict]:
+    """The same rows as :func:`target_scores` as plain dicts: a comparison page reads
+    one per indicator and county (a thousand for a 20-county city), and building
+    model instances for them costs more than the query."""
+    qs = TargetScore.objects.filter(region_id__in=list(region_ids), year=year, basis=basis)
+    if category:
+        qs = qs.filter(indicator__category=category)
+    return list(
+        qs.order_by("indicator__sort_order", "indicator__code", "region_id").values(
+            "region_id",
+            "actual",
+            "target",
+            "comparator",
+            "completion",
+            "status",
+            "indicator__code",
+            "indicator__name_zh",
+            "indicator__unit",
+        )
+    )
+
+
 # --------------------------------------------------------------------------- figures
 
 

@@ -228,7 +228,9 @@ def plan_import(*, actor: Actor, data: bytes, filename: str, status: str, lock: 
             ok = False
         else:
             if region.pk not in writable:
-                writable[region.pk] = policy.can(actor, Action.IMPORT, region)
+                writable[region.pk] = policy.can(actor, Action.IMPORT, region) and (
+                    status == Figure.Status.DRAFT or policy.can(actor, Action.SUBMIT, region)
+                )
             if not writable[region.pk]:
                 errors.append(
                     RowError(

@@ -44,6 +44,7 @@ from indicators.models import YEAR_MAX, YEAR_MIN, Evidence, Figure, Region
 from indicators.services import EVIDENCE_ACCEPT, BulkError, ConflictError, FigureError, format_value
 
 PENDING_IMPORTS = "pending_figure_imports"
+QUEUE_PAGE = 500  # rows per review page; keeps a "select all" POST under DATA_UPLOAD_MAX_NUMBER_FIELDS
 
 
 # --- Lookups through the policy ---------------------------------------------------
@@ -547,7 +548,9 @@ def review_queue(request: HttpRequest) -> HttpResponse:
                 status = 400
         else:
             status = 400
-    figures = list(selectors.review_queue(user=request.user, year=year, region=region)[:1000])
+    queue = selectors.review_queue(user=request.user, year=year, region=region)
+    total = queue.count()
+    figures = list(queue[:QUEUE_PAGE])
     last = selectors.last_year_values(figures)
     rows = [
         {
@@ -558,6 +561,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         for f in figures
     ]
     context = {
+        "total": total,
         "rows": rows,
         "form": form,
         "year": year,
@@ -640,9 +644,12 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         if not plan.errors:
             messages.error(request, "文件中没有填写任何数值")
         return render(request, "indicators/import_upload.html", context, status=400)
+    pending = _pending(request)
+    for old in pending.values():  # one pending preview per session: drop the previous file
+        default_storage.delete(old["path"])
+    pending.clear()
     token = uuid.uuid4().hex
     path = default_storage.save(f"imports/pending/{token}.bin", ContentFile(data))
-    pending = _pending(request)
     pending[token] = {
         "path": path,
         "name": upload.name,

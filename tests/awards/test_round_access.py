@@ -141,3 +141,22 @@ def test_a_reviewer_cannot_run_the_round(client, two, experts):
     )
     mine.refresh_from_db()
     assert mine.stage == Stage.DOCUMENT_REVIEW
+
+
+def test_reviewers_score_blind_until_the_notice(client, two, experts, bureau, score_all, rnd):
+    mine, _ = two
+    rounds.review_assign(user=bureau, application=mine, reviewer=experts[1], stage=Stage.DOCUMENT_REVIEW)
+    score_all(mine, Stage.DOCUMENT_REVIEW, [0.7, 0.9])
+    client.force_login(experts[0])
+    page = client.get(reverse("awards:application_detail", args=[mine.pk]))
+    assert page.context["scores"] == {}  # no stage mean: it would reveal the other reviewer's total
+    rows = client.get(reverse("awards:round_detail", args=[rnd.pk])).context["ranking"]
+    assert [(r.application.pk, r.rank, r.scores_hidden) for r in rows] == [(mine.pk, None, True)]
+    assert client.get(f"/api/v1/awards/applications/{mine.pk}/").json()["scores"] is None
+    ranking = client.get(f"/api/v1/awards/rounds/{rnd.pk}/ranking/").json()
+    assert [(r["application"], r["rank"], r["scores"]) for r in ranking] == [(mine.pk, None, None)]
+    client.force_login(bureau)
+    assert (
+        client.get(f"/api/v1/awards/applications/{mine.pk}/").json()["scores"]["document_review"]["mean"]
+        == "800.00"
+    )
