@@ -165,7 +165,8 @@ def _lock_assessment(assessment: Assessment) -> Assessment:
 
 def _lock_row(row: AssessmentRegion) -> AssessmentRegion:
     return (
-        AssessmentRegion.objects.select_for_update()
+        # of=self: the group is an outer join, which PostgreSQL cannot lock.
+        AssessmentRegion.objects.select_for_update(of=("self",))
         .select_related("assessment", "assessment__assessing_region", "assessment__scheme", "region", "group")
         .get(pk=row.pk)
     )

@@ -507,8 +507,9 @@ def score_map(df: pd.DataFrame, highlight: str | None) -> Figure:
                 colorbar={"title": {"text": "总分"}, "thickness": 12, "len": 0.7},
             )
         else:
-            marker.update(color="rgba(255,255,255,0)", symbol="circle-open")
-            marker["line"]["color"] = "#9aa5b1"
+            # An open symbol is drawn in the marker colour: a grey ring.
+            marker.update(color="#9aa5b1", symbol="circle-open")
+            marker["line"]["width"] = [3 if c == highlight else 2 for c in codes]
         fig["data"].append(
             {
                 "type": "scatter",

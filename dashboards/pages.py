@@ -508,7 +508,7 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
         columns=["地区代码", "地区", "经度", "纬度", "总分", "等级", "_url", "_total_text", "_grade_text"],
     )
     page.add(
-        Chart("map", "地区分布图", map_df, note="按经纬度定位，颜色为总分；不依赖在线地图"),
+        Chart("map", "地区分布图", map_df, note="按经纬度定位，颜色为总分，空心圆为无得分；不依赖在线地图"),
         lambda: charts.score_map(map_df, highlight),
         figures,
     )

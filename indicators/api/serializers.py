@@ -42,7 +42,6 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "note",
         ]
 
-
     def get_unit_display(self, obj: Indicator) -> str:
         return unit_label(obj.unit)
 
