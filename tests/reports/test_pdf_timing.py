@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import time
 
@@ -25,16 +26,27 @@ TARGET_SECONDS = 5.0
 RUNS = 3
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (chromium for the charts)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _timed(exporter_cls, city) -> tuple[float, dict[str, float]]:
     marks: dict[str, float] = {}
     started = time.perf_counter()
+    cpu_started = _cpu()
 
     def progress(pct: int, note: str) -> None:
         marks[note] = round(time.perf_counter() - started, 3)
 
     exporter = exporter_cls(region=city, year=2015, basis="verified")
     exporter.render("pdf", progress)  # collect() included: the whole job as the task runs it
-    return time.perf_counter() - started, marks
+    elapsed = time.perf_counter() - started
+    # CPU seconds say how much work a render is when the wall clock is skewed by a busy machine.
+    marks["cpu_seconds"] = round(_cpu() - cpu_started, 3)
+    return elapsed, marks
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +70,7 @@ def test_the_pdf_of_a_20_county_city_takes_under_5_seconds(timings, artifacts_di
             "seconds": [round(s, 3) for s, _ in runs],
             "best": round(min(s for s, _ in runs), 3),
             "median": round(statistics.median(s for s, _ in runs), 3),
+            "cpu_seconds": [r[1]["cpu_seconds"] for r in runs],
             "steps_of_best_run": min(runs, key=lambda r: r[0])[1],
         }
         for kind, runs in timings.items()

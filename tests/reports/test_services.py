@@ -120,7 +120,11 @@ def test_progress_is_reported_and_ends_at_100(small_city, leader):
     done = services.report_generate(artifact_id=artifact.pk, progress=lambda pct, note: seen.append(pct))
     assert seen == sorted(seen) and len(seen) >= 3
     assert all(0 < p < 100 for p in seen)
-    assert (done.progress, done.progress_note, done.status) == (100, "文件已存档，可以下载", ReportArtifact.Status.DONE)
+    assert (done.progress, done.progress_note, done.status) == (
+        100,
+        "文件已存档，可以下载",
+        ReportArtifact.Status.DONE,
+    )
     assert done.render_seconds is not None and done.render_seconds > 0
 
 

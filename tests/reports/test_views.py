@@ -175,7 +175,12 @@ def test_an_unknown_region_code_is_a_form_error(leader_client, django_capture_on
 
 def test_the_list_shows_artifacts_made_by_the_command_too(leader_client, small_city):
     ReportArtifact.objects.create(
-        kind="ranking_notice", fmt="xlsx", region=small_city.city, year=2015, basis="verified", inputs_hash="c" * 64
+        kind="ranking_notice",
+        fmt="xlsx",
+        region=small_city.city,
+        year=2015,
+        basis="verified",
+        inputs_hash="c" * 64,
     )
     body = leader_client.get(reverse("reports:index")).content.decode()
     assert "考核结果通报" in body
