@@ -156,6 +156,9 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
     if assessment.stage in services.ADVANCEABLE:
         next_stage = STAGE_ORDER[stage_index(assessment.stage) + 1]
     deadlines_form = DeadlinesForm(initial={f"deadline_{s}": d for s, d in data.deadlines.items()})
+    can_reopen = assessment.stage == Stage.PUBLISHED and policy.can_reopen_assessment(
+        request.user, assessment.assessing_region
+    )
     return render(
         request,
         "assessments/board.html",
@@ -163,8 +166,8 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
             "assessment": assessment,
             "board": data,
             "can_manage": can_manage,
-            "can_reopen": assessment.stage == Stage.PUBLISHED
-            and policy.can_reopen_assessment(request.user, assessment.assessing_region),
+            "can_reopen": can_reopen,
+            "has_actions": can_reopen or (can_manage and assessment.stage != Stage.PUBLISHED),
             "verifiable": verifiable,
             "next_stage": next_stage,
             "next_stage_label": Stage(next_stage).label if next_stage else "",

@@ -72,25 +72,23 @@ def _copy_out(cursor, statement: str) -> tuple[int, int]:
 
 
 def scoring_floor_statements(year: int) -> list[str]:
-    """What the scoring service reads, per basis: the year's figures and targets.
+    """What the scoring service reads: the year's targets and its sent-in figures.
 
-    Same filters as `scoring_service.load_inputs` (the basis's statuses), without
-    the joins to region and indicator codes: the floor is reading the rows.
+    `scoring_service.load_inputs` reads them once for both bases (reported and
+    verified value side by side), with the same status filter; the floor streams
+    the same rows without the joins to region and indicator codes.
     """
     year = int(year)
     targets = (
         "COPY (SELECT region_id, indicator_id, year, comparator, value, weight, rule, rule_param, veto "
         f"FROM indicators_target WHERE year = {year}) TO STDOUT"
     )
-    figures_self = (
-        "COPY (SELECT region_id, indicator_id, year, reported_value FROM indicators_figure "
-        f"WHERE year = {year} AND status IN ('submitted', 'approved', 'returned')) TO STDOUT"
+    figures = (
+        "COPY (SELECT region_id, indicator_id, year, status, reported_value, verified_value "
+        f"FROM indicators_figure WHERE year = {year} AND status IN ('submitted', 'approved', 'returned')) "
+        "TO STDOUT"
     )
-    figures_verified = (
-        "COPY (SELECT region_id, indicator_id, year, verified_value FROM indicators_figure "
-        f"WHERE year = {year} AND status = 'approved') TO STDOUT"
-    )
-    return [targets, figures_self, targets, figures_verified]
+    return [targets, figures]
 
 
 def scoring_project(params: dict) -> dict:

@@ -172,7 +172,9 @@ def _claim(artifact_id: int, *, redelivered_task_id: str | None = None) -> Repor
         claimable |= Q(status=ReportArtifact.Status.RUNNING, task_id=redelivered_task_id)
     with transaction.atomic():
         artifact = (
-            ReportArtifact.objects.select_for_update(skip_locked=True)
+            # of=self: lock the artefact only, not its region (claims of two reports
+            # of one region must not skip each other).
+            ReportArtifact.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("region")
             .filter(claimable, pk=artifact_id)
             .first()

@@ -75,7 +75,7 @@ def test_a_real_worker_stores_exactly_the_rows_of_eager_mode(catalog, celery_wor
     assert runs["worker"].status == ScoreRun.Status.DONE
 
 
-@override_settings(QC_RESCORE_DELAY=3)
+@override_settings(QC_RESCORE_DELAY=20)
 def test_five_hundred_approvals_cause_one_run_on_the_worker(catalog, celery_worker_process):
     hebei = _build_scenario()
     counties = list(Region.objects.filter(parent__code="130500"))
@@ -84,9 +84,10 @@ def test_five_hundred_approvals_cause_one_run_on_the_worker(catalog, celery_work
     started = time.monotonic()
     for i in range(500):
         schedule_rescore(year=2015, region_id=counties[i % len(counties)].pk, trigger="burst-test")
-    assert time.monotonic() - started < 3, "the burst must be collected within the window"
+    # The window (20 s here, 60 s in production) must outlast the burst, even on a loaded machine.
+    assert time.monotonic() - started < 20, "the burst must be collected within the window"
 
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if ScoreRun.objects.filter(trigger="burst-test", status=ScoreRun.Status.DONE).count() >= 2:
             break

@@ -68,3 +68,43 @@ def test_the_worker_generates_the_report_and_the_page_shows_its_progress(
     finally:
         if artifact.file:
             artifact.file.delete(save=False)
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_claiming_a_report_does_not_skip_because_its_region_row_is_locked(catalog):
+    """Two workers claiming two reports of one region: the row locks must not collide."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from indicators.models import Region
+
+    city = Region.objects.get(code="130500")
+    other = ReportArtifact.objects.create(
+        kind="annual_report", fmt="xlsx", region=city, year=2015, basis="verified", inputs_hash="e" * 64
+    )
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_locks():
+        # What a concurrent claim of `other` holds: its row (and, before the fix, the region's).
+        with transaction.atomic():
+            list(ReportArtifact.objects.select_for_update().filter(pk=other.pk))
+            list(Region.objects.select_for_update().filter(pk=city.pk))
+            locked.set()
+            release.wait(30)
+        connection.close()
+
+    worker = threading.Thread(target=hold_locks)
+    worker.start()
+    try:
+        assert locked.wait(30)
+        mine = ReportArtifact.objects.create(
+            kind="annual_report", fmt="pdf", region=city, year=2015, basis="verified", inputs_hash="f" * 64
+        )
+        claimed = services._claim(mine.pk)
+        assert claimed is not None and claimed.status == ReportArtifact.Status.RUNNING
+        assert services._claim(other.pk) is None  # the locked one is skipped, not waited for
+    finally:
+        release.set()
+        worker.join(30)

@@ -1,0 +1,65 @@
+"""The benchmark runner's pure parts: missing modules, floors and the table (no database)."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks import cases
+from benchmarks.run import Row, _unavailable, format_table
+
+
+def test_a_case_whose_module_is_missing_reports_not_available(monkeypatch):
+    monkeypatch.setitem(cases.REQUIRES, ("report", "project"), ("no_such_module_for_bench",))
+
+    result = cases.run_case("report", "project", {})
+
+    assert result == {"available": False, "reason": "module no_such_module_for_bench missing"}
+
+
+def test_the_runner_prints_not_available_instead_of_a_number():
+    row = Row("report: annual report PDF")
+
+    assert _unavailable(row, {"available": False, "reason": "module reports.services missing"})
+    assert row.project == "not available yet (module reports.services missing)"
+    assert row.verdict == "n/a"
+    assert row.ratio == ""
+
+
+def test_a_failed_child_is_an_error_row_not_a_number():
+    row = Row("import")
+
+    assert _unavailable(row, {"available": True, "error": "RuntimeError: boom", "stderr_tail": "trace"})
+    assert row.verdict == "ERROR"
+    assert row.project == "error: RuntimeError: boom"
+
+
+def test_the_scoring_floor_streams_the_years_targets_and_figures():
+    statements = cases.scoring_floor_statements(2024)
+
+    assert len(statements) == 2
+    assert all(s.startswith("COPY (SELECT") and s.endswith("TO STDOUT") for s in statements)
+    assert all("year = 2024" in s for s in statements)
+    assert "FROM indicators_target" in statements[0]
+    assert "reported_value, verified_value FROM indicators_figure" in statements[1]
+
+
+@pytest.mark.parametrize("kind", ["overview", "compare"])
+def test_dashboard_floors_are_parameterised_sql(kind):
+    queries = cases.dashboard_floor_queries(kind)
+
+    assert queries
+    assert all("%(region)s" in q for q in queries)
+
+
+def test_the_table_lines_up_its_columns():
+    rows = [
+        Row("scoring", "1.00 s", "0.50 s", "2.0x", "10 / 1 MiB", "<= 3x floor", "PASS"),
+        Row("report: a longer name", "not available yet (module x missing)", verdict="n/a"),
+    ]
+
+    lines = format_table(rows).splitlines()
+
+    assert lines[0].startswith("benchmark")
+    assert len({line.index("|") for line in lines if "|" in line}) == 1
+    assert "PASS" in lines[2]
+    assert "not available yet (module x missing)" in lines[3]
