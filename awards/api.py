@@ -261,6 +261,7 @@ class EnterpriseViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = AwardEnterpriseSerializer
+    lookup_value_regex = r"[0-9]+"  # a non-numeric id is a 404, not int() -> 500
 
     @extend_schema(
         parameters=[
@@ -312,6 +313,7 @@ class GrantViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = AwardGrantSerializer
+    lookup_value_regex = r"[0-9]+"  # a non-numeric id is a 404, not int() -> 500
 
     @extend_schema(
         parameters=[
@@ -386,6 +388,7 @@ class RoundViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     serializer_class = AwardRoundSerializer
+    lookup_value_regex = r"[0-9]+"  # a non-numeric id is a 404, not int() -> 500
 
     def get_queryset(self):
         return selectors.round_list(user=self.request.user).prefetch_related("categories")
@@ -433,6 +436,7 @@ class RoundViewSet(
 
 class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = AwardApplicationSerializer
+    lookup_value_regex = r"[0-9]+"  # a non-numeric id is a 404, not int() -> 500
 
     @extend_schema(parameters=[OpenApiParameter("round", int, required=True)])
     def list(self, request, *args, **kwargs):
@@ -546,6 +550,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
 class ObjectionViewSet(viewsets.GenericViewSet):
     serializer_class = AwardObjectionSerializer
+    lookup_value_regex = r"[0-9]+"  # a non-numeric id is a 404, not int() -> 500
     queryset = Objection.objects.none()
 
     @extend_schema(request=AwardDecideSerializer, responses=AwardObjectionSerializer)

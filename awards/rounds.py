@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -60,6 +61,7 @@ from awards.models import (
 from awards.selectors import stage_scores
 from awards.services import grant_create
 from indicators.models import Region
+from indicators.services import sniff_kind
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     Stage.SUBMITTED: (Stage.QUALIFICATION,),
@@ -272,6 +274,9 @@ def _read_upload(upload: UploadedFile) -> tuple[bytes, str, str]:
     content_type, magics = ALLOWED_FILES[ext]
     if not any(data.startswith(m) for m in magics):
         raise ValidationError(f"文件内容与扩展名 .{ext} 不符")
+    if data.startswith(b"PK") and sniff_kind(data[:16], io.BytesIO(data)) != ext:
+        # Any zip starts with PK: the parts decide (a .docm renamed .docx holds a VBA project).
+        raise ValidationError(f"文件内容与扩展名 .{ext} 不符（或含宏）")
     return data, name, content_type
 
 

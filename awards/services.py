@@ -41,6 +41,7 @@ from assessments.freeze import frozen_pairs
 from awards.models import AwardType, Enterprise, Grant
 from awards.selectors import grants_url, valid_in_year
 from indicators.models import YEAR_MAX, YEAR_MIN, Figure, Indicator, Region
+from quality_city.resilience import enqueue_or_run_inline
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -112,7 +113,7 @@ def enqueue_recompute(scope: Scope) -> None:
     from awards.tasks import recompute_award_figures
 
     args = (sorted(scope.region_ids), sorted(scope.years), sorted(scope.indicator_codes))
-    transaction.on_commit(lambda: recompute_award_figures.delay(*args))
+    transaction.on_commit(lambda: enqueue_or_run_inline(recompute_award_figures, args=args, swallow=True))
 
 
 # --- enterprises -----------------------------------------------------------------------

@@ -532,6 +532,7 @@ def figure_template(*, actor: Actor, region: Region, year: int) -> bytes:
             ]
         )
         ws[f"A{row_no}"].number_format = "@"
+        ws.cell(row=row_no, column=len(COLUMNS)).data_type = "s"  # a note is text, never a formula
         ws[f"{value_col}{row_no}"].number_format = "General"
         key = f"{ind.kind}|{ind.min_value}|{ind.max_value}"
         if key not in groups:

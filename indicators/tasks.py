@@ -29,6 +29,7 @@ from django.db import OperationalError, transaction
 
 from indicators.models import Region
 from indicators.scoring_service import compute_scores, rescore_scope_for, years_with_targets
+from quality_city.resilience import cache_call, enqueue_or_run_inline
 
 # How long a pending key outlives its countdown when no worker picks the task up.
 _PENDING_GRACE = 600
@@ -59,7 +60,7 @@ def compute_scores_task(
     """Score one year for a region's subtree (or every region); one summary per basis."""
     if pending_key:
         # Before reading inputs: changes from now on schedule another run.
-        cache.delete(pending_key)
+        cache_call(cache.delete, pending_key)
     region = Region.objects.get(pk=region_id) if region_id else None
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     summaries = compute_scores(year=int(year), region=region, bases=bases, trigger=trigger, user=user)
@@ -72,15 +73,20 @@ def _enqueue_rescore(year: int, region_id: int, trigger: str) -> bool:
     key = rescore_key(year, scope.pk)
     delay = settings.QC_RESCORE_DELAY
     eager = _eager()
-    if not cache.add(key, region.code, timeout=delay if eager else delay + _PENDING_GRACE):
+    # None: Redis is down; then nothing coalesces and the run happens inline (resilience.py).
+    added = cache_call(cache.add, key, region.code, timeout=delay if eager else delay + _PENDING_GRACE)
+    if added is False:
         return False  # a run for this year and province is already pending
-    compute_scores_task.apply_async(
+    enqueue_or_run_inline(
+        compute_scores_task,
         kwargs={
             "year": year,
             "region_id": scope.pk,
             "trigger": trigger,
-            "pending_key": None if eager else key,
+            "pending_key": None if eager or added is None else key,
         },
+        inline_kwargs={"trigger": f"{trigger}-inline"},
+        swallow=True,
         countdown=delay,
     )
     return True

@@ -32,6 +32,7 @@ from indicators.targets import (
     targets_import,
 )
 from indicators.tasks import compute_scores_task
+from quality_city.resilience import enqueue_or_run_inline
 
 
 def _region_for_user(request: HttpRequest, code: str, action: Action = Action.READ) -> Region:
@@ -102,13 +103,16 @@ def score_run(request: HttpRequest) -> HttpResponse:
         messages.error(request, "请选择年度")
         return redirect(f"{reverse('scores:index')}?region={region.code}")
     try:
-        result = compute_scores_task.delay(
-            year=year, region_id=region.pk, trigger="page", user_id=request.user.pk
+        dispatch = enqueue_or_run_inline(
+            compute_scores_task,
+            kwargs={"year": year, "region_id": region.pk, "trigger": "page", "user_id": request.user.pk},
+            inline_kwargs={"trigger": "page-inline"},
         )
+        result = dispatch.result
     except ValueError as exc:  # eager mode: the engine refused malformed inputs (the run is recorded)
         messages.error(request, f"评分失败：{exc}")
         return redirect(f"{reverse('scores:index')}?region={region.code}&year={year}")
-    if result.ready():
+    if dispatch.ran_here:
         summaries = result.get()
         text = "；".join(
             f"{Basis(s['basis']).label}口径 {s['region_rows']} 个地区、{s['target_rows']} 项指标"

@@ -35,6 +35,7 @@ from django.utils import timezone, translation
 from accounts import policy
 from accounts.policy import Action
 from indicators.models import Basis, Region
+from quality_city.resilience import enqueue_or_run_inline
 from reports.errors import ReportError
 from reports.exporters import BaseExporter, exporter_for
 from reports.exporters.base import ProgressCallback
@@ -133,7 +134,10 @@ def _enqueue(artifact: ReportArtifact) -> None:
     from reports.tasks import generate_report
 
     pk, task_id = artifact.pk, artifact.task_id
-    transaction.on_commit(lambda: generate_report.apply_async(args=[pk], task_id=task_id))
+    # Redis down: rendered inline in this request rather than left pending (quality_city/resilience.py).
+    transaction.on_commit(
+        lambda: enqueue_or_run_inline(generate_report, args=[pk], task_id=task_id, swallow=True)
+    )
 
 
 def report_request(

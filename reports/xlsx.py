@@ -73,6 +73,8 @@ def add_table_sheet(
     for r, row in enumerate(rows, start=header_row + 1):
         for col, (spec, value) in enumerate(zip(columns, row, strict=True), start=1):
             cell = ws.cell(row=r, column=col, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # user text (e.g. "=cmd|...") stays text, never a formula
             cell.font = _BODY_FONT
             cell.border = _BORDER
             if spec.number_format and value is not None and not isinstance(value, str):

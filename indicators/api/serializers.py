@@ -48,7 +48,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
 
 class EvidenceSerializer(serializers.ModelSerializer):
     download_url = serializers.SerializerMethodField()
-    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Evidence
@@ -75,8 +75,8 @@ class FigureSerializer(serializers.ModelSerializer):
     indicator_name = serializers.CharField(source="indicator.name_zh", read_only=True)
     unit = serializers.CharField(source="indicator.unit", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
-    entered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    entered_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     evidence = EvidenceSerializer(many=True, read_only=True)
 
     class Meta:
@@ -153,7 +153,7 @@ class ReasonSerializer(VersionSerializer):
 
 
 class BulkItemSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)  # beyond bigint: a 400, not a 500
     version = serializers.IntegerField(min_value=0)
 
 

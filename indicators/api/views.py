@@ -67,6 +67,29 @@ def _error_response(exc: FigureError, request: Request) -> Response:
     return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
+def _flat_messages(value) -> list[str]:
+    if isinstance(value, dict):
+        return [m for v in value.values() for m in _flat_messages(v)]
+    if isinstance(value, (list, tuple)):
+        return [m for v in value for m in _flat_messages(v)]
+    return [str(value)]
+
+
+def _documented_shape(response: Response) -> Response:
+    """DRF's own errors (bad fields, 404, 403, 405) in the documented `{"detail", "code", "errors"?}` shape."""
+    data = response.data
+    if response.status_code < 400 or (isinstance(data, dict) and "code" in data and "detail" in data):
+        return response
+    if isinstance(data, dict) and set(data) == {"detail"}:
+        response.data = {"detail": str(data["detail"]), "code": getattr(data["detail"], "code", "error")}
+    elif isinstance(data, dict):
+        errors = {str(k): _flat_messages(v) for k, v in data.items()}
+        response.data = {"detail": "输入无效", "code": "invalid", "errors": errors}
+    else:
+        response.data = {"detail": "；".join(_flat_messages(data)), "code": "invalid"}
+    return response
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="地区列表（本人辖区）",
@@ -133,6 +156,7 @@ class FigureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     serializer_class = FigureSerializer
     parser_classes = [JSONParser, FormParser, MultiPartParser]
+    lookup_value_regex = r"[^/]+"  # a malformed id (e.g. "0.5") reaches get_object: the documented JSON 404
 
     def get_queryset(self):
         qs = (
@@ -165,7 +189,7 @@ class FigureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def handle_exception(self, exc):
         if isinstance(exc, FigureError):
             return _error_response(exc, self.request)
-        return super().handle_exception(exc)
+        return _documented_shape(super().handle_exception(exc))
 
     def _out(self, figure: Figure, code: int = status.HTTP_200_OK) -> Response:
         figure = self.get_queryset().get(pk=figure.pk)

@@ -34,7 +34,12 @@ from tests.factories import make_user
 from tests.indicators.scoring_helpers import fig, tgt
 
 EXAMPLES = int(os.environ.get("QC_FUZZ_EXAMPLES", "6"))
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance, response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    response_schema_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+]
 
 # Fetched through the WSGI app like any client would; the schema view needs no database.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)

@@ -84,6 +84,10 @@ def test_claiming_a_report_does_not_skip_because_its_region_row_is_locked(catalo
     other = ReportArtifact.objects.create(
         kind="annual_report", fmt="xlsx", region=city, year=2015, basis="verified", inputs_hash="e" * 64
     )
+    # Created first: inserting a row that references a locked region would wait for the lock.
+    mine = ReportArtifact.objects.create(
+        kind="annual_report", fmt="pdf", region=city, year=2015, basis="verified", inputs_hash="f" * 64
+    )
     locked, release = threading.Event(), threading.Event()
 
     def hold_locks():
@@ -99,9 +103,6 @@ def test_claiming_a_report_does_not_skip_because_its_region_row_is_locked(catalo
     worker.start()
     try:
         assert locked.wait(30)
-        mine = ReportArtifact.objects.create(
-            kind="annual_report", fmt="pdf", region=city, year=2015, basis="verified", inputs_hash="f" * 64
-        )
         claimed = services._claim(mine.pk)
         assert claimed is not None and claimed.status == ReportArtifact.Status.RUNNING
         assert services._claim(other.pk) is None  # the locked one is skipped, not waited for
