@@ -175,15 +175,33 @@ def rolled_up_values(
         return {}
     sum_ids = [i.pk for i in indicator_list if i.aggregation == Indicator.Aggregation.SUM]
     none_ids = [i.pk for i in indicator_list if i.aggregation != Indicator.Aggregation.SUM]
-    own = Q(region=region) | Q(region__parent=region) if with_children else Q(region=region)
-    cond = Q(indicator_id__in=sum_ids, region__path__startswith=region.path) | (
-        own & Q(indicator_id__in=none_ids)
+    # The subtree's regions first (served by the path index), then the figures by
+    # region id: an OR across the join to the region table would make PostgreSQL
+    # scan every figure in the country.
+    own_q = Q(pk=region.pk) | Q(parent=region) if with_children else Q(pk=region.pk)
+    region_rows = Region.objects.filter(Q(path__startswith=region.path) | own_q).values_list(
+        "id", "path", "parent_id"
+    )
+    path_of: dict[int, str] = {}
+    subtree_ids: list[int] = []
+    own_ids: list[int] = []
+    for pk, path, parent_id in region_rows.order_by():
+        path_of[pk] = path
+        if path.startswith(region.path):
+            subtree_ids.append(pk)
+        if pk == region.pk or (with_children and parent_id == region.pk):
+            own_ids.append(pk)
+    cond = Q(indicator_id__in=sum_ids, region_id__in=subtree_ids) | Q(
+        indicator_id__in=none_ids, region_id__in=own_ids
     )
     qs = Figure.objects.filter(cond)
     if years is not None:
         qs = qs.filter(year__in=list(years))
-    rows = qs.values_list(
-        "region__path", "indicator_id", "year", "reported_value", "verified_value", "status"
+    rows = (
+        (path_of[region_id], indicator_id, year, reported, verified, status)
+        for region_id, indicator_id, year, reported, verified, status in qs.order_by().values_list(
+            "region_id", "indicator_id", "year", "reported_value", "verified_value", "status"
+        )
     )
 
     own_value: dict[tuple[str, int, int], Decimal] = {}

@@ -349,6 +349,23 @@ def _apply_status(fig: Figure, status: str, now) -> None:
         fig.approved_by = None
 
 
+def _one_pair_per_rescore_scope(pairs: Iterable[tuple[int, Region]]) -> list[tuple[int, int]]:
+    """One (year, region id) per (year, rescore scope) among `pairs`.
+
+    `indicators.tasks` coalesces re-scores per (year, province): every call after the
+    first for the same year and province finds the pending key and does nothing, but
+    still costs two Region queries. The scope is the top of the region's path
+    (`scoring_service.rescore_scope_for`); the region kept for each is the one with the
+    lowest id, the one the per-region calls in (year, id) order would have enqueued.
+    """
+    chosen: dict[tuple[int, str], int] = {}
+    for year, region in pairs:
+        key = (year, region.path.strip("/").split("/")[0])
+        if key not in chosen or region.pk < chosen[key]:
+            chosen[key] = region.pk
+    return sorted((year, region_id) for (year, _), region_id in chosen.items())
+
+
 def commit_import(*, actor: Actor, data: bytes, filename: str, status: str) -> ImportResult:
     """Write the whole file or nothing. Raises ImportRejected listing every error."""
     started = time.perf_counter()
@@ -432,7 +449,11 @@ def commit_import(*, actor: Actor, data: bytes, filename: str, status: str) -> I
                 [RowError(0, "", "导入过程中有人同时录入了相同的数据，本次导入未写入任何数据，请重新导入")]
             ) from exc
         if status == Figure.Status.APPROVED:
-            schedule_rescore_on_commit((f.year, f.region_id) for f in [*creates, *updates])
+            schedule_rescore_on_commit(
+                _one_pair_per_rescore_scope(
+                    (r.year, r.region) for r in plan.rows if r.action in ("create", "update")
+                )
+            )
     return ImportResult(
         filename=filename,
         status=status,

@@ -84,12 +84,22 @@ class ScopeInputs:
     region_ids: dict[str, int]
     indicator_ids: dict[str, int]
     scheme: ScoringScheme
+    _target_map: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     def figures(self, basis: str) -> pd.DataFrame:
         return self.figures_self if basis == Basis.SELF else self.figures_verified
 
     def items(self, basis: str) -> pd.DataFrame:
         return self.items_self if basis == Basis.SELF else self.items_verified
+
+    def target_map(self) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+        """{(region_code, indicator_code): (target value, weight)} as read, built once for both bases."""
+        if self._target_map is None:
+            self._target_map = {
+                (r.region_code, r.indicator_code): (r.target, r.weight)
+                for r in self.targets.itertuples(index=False)
+            }
+        return self._target_map
 
 
 @dataclass
@@ -261,6 +271,97 @@ def _rerank_root_siblings(root: Region, year: int, basis: str) -> int:
     return len(changed)
 
 
+def _copy_rows(model: type, columns: Sequence[str], rows) -> None:
+    """Write `rows` (tuples in `columns` order) into `model`'s table with COPY FROM STDIN.
+
+    PostgreSQL only; runs on Django's connection, so inside the caller's transaction.
+    """
+    qn = connection.ops.quote_name
+    sql = f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+_TARGET_SCORE_COLUMNS = (
+    "run_id",
+    "region_id",
+    "indicator_id",
+    "year",
+    "basis",
+    "actual",
+    "target",
+    "comparator",
+    "completion",
+    "points",
+    "weight",
+    "status",
+    "veto",
+)
+_REGION_SCORE_COLUMNS = (
+    "run_id",
+    "region_id",
+    "year",
+    "basis",
+    "total",
+    "grade",
+    "rank",
+    "rank_of",
+    "points",
+    "max_points",
+    "met",
+    "not_met",
+    "missing",
+    "vetoed",
+)
+
+
+def _target_score_rows(inputs: ScopeInputs, basis: str, result: scoring.ScoreResult, run_id: int):
+    """One tuple per result target, in `_TARGET_SCORE_COLUMNS` order, values as stored."""
+    exact = inputs.target_map()
+    region_ids, indicator_ids, year = inputs.region_ids, inputs.indicator_ids, inputs.year
+    for r in result.targets.itertuples(index=False):
+        # Target value and weight are copied from the inputs, so they are stored exactly.
+        target_value, weight = exact[(r.region_code, r.indicator_code)]
+        yield (
+            run_id,
+            region_ids[r.region_code],
+            indicator_ids[r.indicator_code],
+            year,
+            basis,
+            _dec(r.actual, _Q4),
+            target_value,
+            str(r.comparator),
+            _dec(r.completion, _Q6),
+            _dec(r.points, _Q4),
+            weight,
+            str(r.status),
+            bool(r.veto),
+        )
+
+
+def _region_score_rows(inputs: ScopeInputs, basis: str, result: scoring.ScoreResult, run_id: int):
+    """One tuple per result region, in `_REGION_SCORE_COLUMNS` order, values as stored."""
+    region_ids, year = inputs.region_ids, inputs.year
+    for r in result.regions.itertuples(index=False):
+        yield (
+            run_id,
+            region_ids[r.region_code],
+            year,
+            basis,
+            _dec(r.total, _Q2),
+            str(r.grade),
+            int(r.rank),
+            int(r.rank_of),
+            _dec(r.points, _Q4),
+            _dec(r.max_points, _Q4),
+            int(r.met),
+            int(r.not_met),
+            int(r.missing),
+            bool(r.vetoed),
+        )
+
+
 def _store(inputs: ScopeInputs, basis: str, result: scoring.ScoreResult, run: ScoreRun) -> tuple[int, int]:
     year, root = inputs.year, inputs.root
     scope: dict = {"year": year, "basis": basis}
@@ -269,55 +370,26 @@ def _store(inputs: ScopeInputs, basis: str, result: scoring.ScoreResult, run: Sc
     TargetScore.objects.filter(**scope).delete()
     RegionScore.objects.filter(**scope).delete()
 
-    # Target value and weight are copied from the inputs, so they are stored exactly.
-    exact = {
-        (r.region_code, r.indicator_code): (r.target, r.weight)
-        for r in inputs.targets.itertuples(index=False)
-    }
-    target_objs = []
-    for r in result.targets.itertuples(index=False):
-        target_value, weight = exact[(r.region_code, r.indicator_code)]
-        target_objs.append(
-            TargetScore(
-                run=run,
-                region_id=inputs.region_ids[r.region_code],
-                indicator_id=inputs.indicator_ids[r.indicator_code],
-                year=year,
-                basis=basis,
-                actual=_dec(r.actual, _Q4),
-                target=target_value,
-                comparator=r.comparator,
-                completion=_dec(r.completion, _Q6),
-                points=_dec(r.points, _Q4),
-                weight=weight,
-                status=r.status,
-                veto=bool(r.veto),
-            )
+    # A plain str: psycopg would write an Enum member (Basis.SELF) by its name.
+    basis_value = str(basis)
+    target_rows = _target_score_rows(inputs, basis_value, result, run.pk)
+    region_rows = _region_score_rows(inputs, basis_value, result, run.pk)
+    if connection.vendor == "postgresql":
+        # COPY in the same transaction as the deletes above: the replace stays atomic.
+        _copy_rows(TargetScore, _TARGET_SCORE_COLUMNS, target_rows)
+        _copy_rows(RegionScore, _REGION_SCORE_COLUMNS, region_rows)
+    else:
+        TargetScore.objects.bulk_create(
+            [TargetScore(**dict(zip(_TARGET_SCORE_COLUMNS, row, strict=True))) for row in target_rows],
+            batch_size=5000,
         )
-    region_objs = [
-        RegionScore(
-            run=run,
-            region_id=inputs.region_ids[r.region_code],
-            year=year,
-            basis=basis,
-            total=_dec(r.total, _Q2),
-            grade=r.grade,
-            rank=int(r.rank),
-            rank_of=int(r.rank_of),
-            points=_dec(r.points, _Q4),
-            max_points=_dec(r.max_points, _Q4),
-            met=int(r.met),
-            not_met=int(r.not_met),
-            missing=int(r.missing),
-            vetoed=bool(r.vetoed),
+        RegionScore.objects.bulk_create(
+            [RegionScore(**dict(zip(_REGION_SCORE_COLUMNS, row, strict=True))) for row in region_rows],
+            batch_size=5000,
         )
-        for r in result.regions.itertuples(index=False)
-    ]
-    TargetScore.objects.bulk_create(target_objs, batch_size=5000)
-    RegionScore.objects.bulk_create(region_objs, batch_size=5000)
     if root is not None:
         _rerank_root_siblings(root, year, basis)
-    return len(region_objs), len(target_objs)
+    return len(result.regions), len(result.targets)
 
 
 def _score_basis(inputs: ScopeInputs, basis: str, run: ScoreRun) -> RunSummary:
