@@ -114,10 +114,13 @@ def _load_users(n_leaders: int, n_staff: int) -> dict:
             Profile.objects.create(user=found, region=Region.objects.get(code=region_code), roles=[role])
         return found
 
+    levels = dict(Region.objects.filter(code__in=leader_regions).values_list("code", "level"))
     for i, code in enumerate(leader_regions, start=1):
         client = Client()
         client.force_login(user(f"load_leader_{i:02d}", code, Role.LEADER))
-        out["leaders"].append({"session": client.cookies["sessionid"].value, "region": code})
+        out["leaders"].append(
+            {"session": client.cookies["sessionid"].value, "region": code, "level": levels[code]}
+        )
 
     indicators = list(Indicator.objects.filter(code__in=SAVE_INDICATORS))
     for band in range(n_staff):
@@ -209,6 +212,8 @@ def _run_locust(base: str, users_file: Path, acks: Path, csv_prefix: Path, args)
         "--only-summary",
         "--csv",
         str(csv_prefix),
+        "--json-file",
+        str(csv_prefix),
         "--loglevel",
         "WARNING",
         "--exit-code-on-error",
@@ -220,11 +225,39 @@ def _run_locust(base: str, users_file: Path, acks: Path, csv_prefix: Path, args)
         ).returncode
 
 
-def _stats(csv_prefix: Path) -> tuple[list[dict], dict]:
-    with Path(f"{csv_prefix}_stats.csv").open(encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    total = next(r for r in rows if r["Name"] == "Aggregated")
-    return [r for r in rows if r["Name"] != "Aggregated"], total
+def _percentile(times: dict[int, int], q: float) -> int:
+    """Locust's own rule on its histogram (ms rounded to 2 significant digits): the time q of requests beat."""
+    total = sum(times.values())
+    seen = 0
+    for ms in sorted(times, reverse=True):
+        seen += times[ms]
+        if total - seen <= int(total * q):
+            return ms
+    return 0
+
+
+def _stats(prefix: Path) -> tuple[list[dict], dict]:
+    """Per endpoint and overall: requests, errors, p50, p95, max (locust's final JSON, written at exit)."""
+    entries = json.loads(Path(f"{prefix}.json").read_text(encoding="utf-8"))
+
+    def row(name: str, items: list[dict]) -> dict:
+        times: dict[int, int] = {}
+        for item in items:
+            for ms, n in item["response_times"].items():
+                times[int(float(ms))] = times.get(int(float(ms)), 0) + n
+        seconds = max(i["last_request_timestamp"] or 0 for i in items) - min(i["start_time"] for i in items)
+        requests = sum(i["num_requests"] for i in items)
+        return {
+            "name": name,
+            "requests": requests,
+            "errors": sum(i["num_failures"] for i in items),
+            "p50": _percentile(times, 0.5),
+            "p95": _percentile(times, 0.95),
+            "max": max(i["max_response_time"] for i in items),
+            "rps": requests / seconds if seconds > 0 else 0.0,
+        }
+
+    return [row(e["name"], [e]) for e in sorted(entries, key=lambda e: e["name"])], row("all", entries)
 
 
 def _failures(csv_prefix: Path) -> list[dict]:
@@ -258,21 +291,26 @@ def verify_saves(acks: Path) -> tuple[int, list[dict], list[str]]:
     return len(saves), missing, wrong
 
 
+def _load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg()) + " (1 / 5 / 15 min)"
+
+
 def _report(
     endpoints: list[dict], total: dict, failures: list[dict], saves: int, missing: list, wrong: list, args
 ) -> bool:
     print()
     print(
-        f"Load: {args.leaders} leaders reading dashboards ({LEADER_PAGES_NOTE}) + {args.staff} clerks saving figures (API), {args.duration} s"
+        f"Load: {args.leaders} leaders reading dashboards ({LEADER_PAGES_NOTE}) + "
+        f"{args.staff} clerks saving figures (API), {args.duration} s"
     )
     print(f"{'endpoint':<42} {'requests':>8} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}")
-    for r in [*sorted(endpoints, key=lambda r: r["Name"]), total]:
+    for r in [*endpoints, total]:
         print(
-            f"{r['Name']:<42} {r['Request Count']:>8} {r['Failure Count']:>6} {r['50%']:>7} {r['95%']:>7} "
-            f"{float(r['Max Response Time']):>7.0f}"
+            f"{r['name']:<42} {r['requests']:>8} {r['errors']:>6} {r['p50']:>7} {r['p95']:>7} {r['max']:>7.0f}"
         )
-    errors = int(total["Failure Count"])
-    print(f"throughput: {float(total['Requests/s']):.1f} requests/s")
+    print(
+        f"throughput: {total['rps']:.1f} requests/s; machine: {os.cpu_count()} CPUs, load average {_load()}"
+    )
     for f in failures[:10]:
         print(f"  error: {f['Method']} {f['Name']}: {f['Occurrences']} x {f['Error'][:160]}")
     print(
@@ -281,8 +319,8 @@ def _report(
     print(
         f"figures holding their last acknowledged value: {'all' if not wrong else 'NOT ' + ', '.join(wrong[:5])}"
     )
-    ok = errors == 0 and not missing and not wrong and saves > 0
-    print(f"errors: {errors}; lost writes: {len(missing)} -> {'PASS' if ok else 'FAIL'}")
+    ok = total["errors"] == 0 and not missing and not wrong and saves > 0
+    print(f"errors: {total['errors']}; lost writes: {len(missing)} -> {'PASS' if ok else 'FAIL'}")
     return ok
 
 
@@ -304,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         DJANGO_SETTINGS_MODULE="quality_city.settings",
     )
     os.environ.pop("DJANGO_DEBUG", None)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # not one line per session created or request served
     print(f"preparing {args.database_url} (regions, catalogue, demo data, load users)", flush=True)
     users = prepare(args.database_url, args.leaders, args.staff)
 
@@ -364,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         users_file.write_text(json.dumps(users), encoding="utf-8")
         acks.touch()
         code = _run_locust(base, users_file, acks, prefix, args)
-        if code != 0 or not Path(f"{prefix}_stats.csv").exists():
+        if code != 0 or not Path(f"{prefix}.json").exists():
             print(f"locust exited with {code}; see {LOGS / 'locust.log'}")
             return 1
     finally:

@@ -8,7 +8,7 @@
   is appended to LOAD_ACK_FILE so load.py can check it is in the database.
 
 Input: LOAD_USERS_FILE, JSON written by load.py:
-  {"leaders": [{"session": key, "region": code}], "staff": [{"token": t, "band": i, "figures": [{"id", "version"}]}]}
+  {"leaders": [{"session": key, "region": code, "level": "city" | "county"}], "staff": [{"token": t, "band": i, "figures": [{"id", "version"}]}]}
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
 from decimal import Decimal
 
 from locust import HttpUser, between, task
@@ -25,6 +26,11 @@ _ACKS = open(os.environ["LOAD_ACK_FILE"], "a", encoding="utf-8")  # noqa: SIM115
 _leader_seq = itertools.count()
 _staff_seq = itertools.count()
 SESSION_COOKIE = "sessionid"
+
+
+# Dashboard pages a leader opens, with how often; a county has no 县区对比 (compare) page.
+CITY_PAGES = [("", 4), ("compare/", 2), ("trend/", 2), ("brands/", 1), ("verification/", 1)]
+COUNTY_PAGES = [("", 5), ("trend/", 3), ("brands/", 1), ("verification/", 1)]
 
 
 class Leader(HttpUser):
@@ -37,31 +43,16 @@ class Leader(HttpUser):
         me = _USERS["leaders"][next(_leader_seq) % len(_USERS["leaders"])]
         self.client.cookies.set(SESSION_COOKIE, me["session"])
         self.region = me["region"]
+        pages = COUNTY_PAGES if me["level"] == "county" else CITY_PAGES
+        self.pages = [suffix for suffix, weight in pages for _ in range(weight)]
 
-    def _page(self, suffix: str, name: str) -> None:
+    @task(10)
+    def dashboard(self) -> None:
+        suffix = random.choice(self.pages)
+        name = f"GET /dashboards/[code]/{suffix or '(overview)'}"
         with self.client.get(f"/dashboards/{self.region}/{suffix}", name=name, catch_response=True) as r:
             if r.status_code != 200 or "<html" not in r.text:
                 r.failure(f"{r.status_code}")
-
-    @task(4)
-    def overview(self) -> None:
-        self._page("", "GET /dashboards/[code]/ overview")
-
-    @task(2)
-    def compare(self) -> None:
-        self._page("compare/", "GET /dashboards/[code]/compare/")
-
-    @task(2)
-    def trend(self) -> None:
-        self._page("trend/", "GET /dashboards/[code]/trend/")
-
-    @task(1)
-    def brands(self) -> None:
-        self._page("brands/", "GET /dashboards/[code]/brands/")
-
-    @task(1)
-    def verification(self) -> None:
-        self._page("verification/", "GET /dashboards/[code]/verification/")
 
     @task(1)
     def index(self) -> None:

@@ -19,7 +19,9 @@ def generate_report(self, artifact_id: int) -> dict:
     """Render one pending ReportArtifact; progress goes to the artefact row and the result backend."""
 
     def progress(pct: int, note: str) -> None:
-        if self.request.id and not self.request.is_eager:
+        # The artefact row carries the progress the page shows; the result backend gets it
+        # too unless the sender asked for no result (resilience.enqueue_or_run_inline does).
+        if self.request.id and not self.request.is_eager and not self.request.ignore_result:
             self.update_state(state="PROGRESS", meta={"artifact": artifact_id, "progress": pct, "note": note})
 
     redelivered = bool((self.request.delivery_info or {}).get("redelivered"))

@@ -45,6 +45,21 @@ CHECKS = [
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Schemathesis calls the real WSGI handler, whose request signals close "old" connections —
+    on PostgreSQL that would close the test's own connection inside its transaction. Django's
+    test client disconnects the same handlers for the same reason."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def token(catalog, monkeypatch) -> str:
     """A demo-like city user (邢台市: staff + reviewer + leader) with some data to read and act on."""

@@ -156,3 +156,36 @@ def test_with_redis_up_nothing_runs_inline(people, scored_2015, monkeypatch):
     dispatch = resilience.enqueue_or_run_inline(compute_scores_task, kwargs={"year": 2015})
     assert dispatch == resilience.Dispatch("queued") and not dispatch.inline
     assert sent[0]["ignore_result"] is True and sent[0]["retry_policy"] == resilience.PUBLISH_RETRY
+
+
+def test_a_report_request_is_rendered_inline_instead_of_left_pending(client, people, scored_2015, redis_down):
+    from reports.models import ReportArtifact
+
+    client.force_login(people["leader"])
+    response = client.post(
+        "/api/v1/reports/",
+        {"kind": "annual_report", "format": "xlsx", "region": COUNTY, "year": 2015},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert response["X-QC-Degraded"] == "inline-tasks"
+    artifact = ReportArtifact.objects.get()
+    assert artifact.status == ReportArtifact.Status.DONE and artifact.size > 0
+
+
+def test_a_grant_recomputes_the_brand_counts_inline(people, scored_2015, redis_down):
+    from awards.catalog import load_award_types
+    from awards.credit_code import make_credit_code
+    from awards.models import AwardType, Enterprise
+    from awards.services import grant_create
+
+    load_award_types()
+    enterprise = Enterprise.objects.create(
+        name="停机测试企业",
+        credit_code=make_credit_code("91130528MA0000077"),
+        region=Region.objects.get(code=COUNTY),
+    )
+    award = AwardType.objects.get(code="CHINA_TOP_BRAND")
+    grant_create(user=None, award_type=award, enterprise=enterprise, name="某产品", year_granted=2015)
+    derived = Figure.objects.get(region__code=COUNTY, indicator=award.indicator, year=2015)
+    assert derived.source == Figure.Source.DERIVED and derived.value == Decimal("1")

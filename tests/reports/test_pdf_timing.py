@@ -2,8 +2,8 @@
 
 A measurement, not a unit test of speed: the numbers of every run are written to
 test-artifacts/report-pdf-timing.json. The target is asserted on the best of three
-renders, and only when the machine is not overloaded (a shared 2-core CI box
-running other suites cannot time anything).
+renders; a miss is reported as a skip, not a failure, when the machine is
+overloaded (a shared 2-core box running other suites cannot time anything).
 """
 
 from __future__ import annotations
@@ -78,7 +78,8 @@ def test_the_pdf_of_a_20_county_city_takes_under_5_seconds(timings, artifacts_di
     summary["machine"] = {"cores": cores, "load_1min": round(load, 2)}
     (artifacts_dir / "report-pdf-timing.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2))
     print("\n" + json.dumps(summary, ensure_ascii=False))
-    if load > 1.5 * cores:
+    within = all(summary[kind]["best"] < TARGET_SECONDS for kind in ("annual", "notice"))
+    if not within and load > 1.5 * cores:
         pytest.skip(f"machine overloaded (load {load:.1f} on {cores} cores); measured {summary['annual']}")
     assert summary["annual"]["best"] < TARGET_SECONDS
     assert summary["notice"]["best"] < TARGET_SECONDS
