@@ -331,8 +331,8 @@ class GrantViewSet(
     def get_queryset(self):
         p = self.request.query_params
         year = p.get("year")
-        if year and not year.isdigit():
-            raise ValidationError({"year": ["年度须为整数"]})
+        if year and not (year.isdigit() and YEAR_MIN <= int(year) <= YEAR_MAX):  # else a 500 from date()
+            raise ValidationError({"year": [f"年度须为 {YEAR_MIN}–{YEAR_MAX} 之间的整数"]})
         filters = selectors.GrantFilters(
             region=p.get("region"),
             indicator=p.get("indicator"),

@@ -20,6 +20,11 @@ for a save that succeeded, and the work the task stood for would be lost.
 
 When Redis is back nothing needs replaying: every request that arrived while
 it was down was either served inline or failed before anything was committed.
+
+The same goes for hostile input that would otherwise reach PostgreSQL and end
+in a 500: `RejectNulBytesMiddleware` refuses a NUL character (0x00) in the
+path, the query string or a form / JSON body with a 400 — PostgreSQL text
+cannot hold one and raises DataError for any query that carries it.
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from celery.result import EagerResult
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import bad_request
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -137,3 +144,37 @@ class InlineNoticeMiddleware:
             return response
         finally:
             _local.notices = None
+
+
+NUL_MESSAGE = "请求中含有不允许的空字符（NUL），已拒绝"
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path_info:
+        return True
+    if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
+        return True
+    content_type = request.content_type or ""
+    if content_type == "application/json":
+        return b"\\u0000" in request.body
+    if content_type == "application/x-www-form-urlencoded":
+        return b"%00" in request.body
+    if content_type == "multipart/form-data" and request.method == "POST":
+        # Text fields only: uploaded files may contain any byte.
+        return any("\x00" in key or any("\x00" in v for v in values) for key, values in request.POST.lists())
+    return False
+
+
+class RejectNulBytesMiddleware:
+    """A 400 for a NUL character in the path, query string or body (PostgreSQL would answer DataError)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request):
+            log.warning("refused a request with a NUL character: %s %r", request.method, request.path_info)
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"detail": NUL_MESSAGE, "code": "invalid"}, status=400)
+            return bad_request(request, SuspiciousOperation(NUL_MESSAGE))
+        return self.get_response(request)
