@@ -79,6 +79,16 @@ def save_pages_as_png(data: bytes, directory, stem: str, first: int = 1, last: i
     return sorted(directory.glob(f"{stem}-*.png"))
 
 
+def _ensure_catalog() -> None:
+    from indicators.catalog import load_catalog, load_regions
+    from indicators.models import Indicator, Region
+
+    if not Region.objects.filter(code="130500").exists():
+        load_regions()
+    if Indicator.objects.count() < 56:
+        load_catalog()
+
+
 def built_and_rolled_back(django_db_blocker, media_dir, fn):
     """Run fn() against the test database in a transaction that is rolled back afterwards.
 
@@ -96,6 +106,7 @@ def built_and_rolled_back(django_db_blocker, media_dir, fn):
     with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media_dir), transaction.atomic():
         name = str(connection.settings_dict["NAME"])
         assert "test" in name or "memory" in name, f"not a test database: {name}"
+        _ensure_catalog()  # a transactional test run earlier may have flushed it
         result = fn()
         transaction.set_rollback(True)
     return result
