@@ -24,7 +24,8 @@ it was down was either served inline or failed before anything was committed.
 The same goes for hostile input that would otherwise reach PostgreSQL and end
 in a 500: `RejectNulBytesMiddleware` refuses a NUL character (0x00) in the
 path, the query string or a form / JSON body with a 400 — PostgreSQL text
-cannot hold one and raises DataError for any query that carries it.
+cannot hold one and raises DataError for any query that carries it; and
+`BoundedLimitOffsetPagination` keeps `?limit=` inside what a SQL LIMIT can hold.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from django.views.defaults import bad_request
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from rest_framework.pagination import LimitOffsetPagination
 
 log = logging.getLogger(__name__)
 
@@ -178,3 +180,14 @@ class RejectNulBytesMiddleware:
                 return JsonResponse({"detail": NUL_MESSAGE, "code": "invalid"}, status=400)
             return bad_request(request, SuspiciousOperation(NUL_MESSAGE))
         return self.get_response(request)
+
+
+class BoundedLimitOffsetPagination(LimitOffsetPagination):
+    """DRF's limit/offset pagination with a ceiling (DRF has none by default).
+
+    `?limit=4404156938120190035408977920` reached PostgreSQL as an out-of-range
+    LIMIT (DataError, a 500); a larger limit is now clamped to `max_limit`, like
+    DRF clamps any limit above it. 10,000 is three times the national region list.
+    """
+
+    max_limit = 10_000

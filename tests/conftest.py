@@ -40,7 +40,9 @@ def _integration_available() -> tuple[bool, str]:
     return True, ""
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
+    _fault_tests_last(items)
     ok, why = _integration_available()
     require = os.environ.get("QC_REQUIRE_INTEGRATION") == "1"
     has_browser = Path(CHROMIUM).exists()
@@ -237,3 +239,9 @@ def live_login(live_server, page):
         return live_server.url
 
     return _login
+
+
+def _fault_tests_last(items):
+    """Fault-injection tests (tests/reliability) stop brokers and kill connections; run them last
+    so that no other test inherits a connection pool they left pointing at a dead service."""
+    items.sort(key=lambda item: "tests/reliability/" in str(item.fspath).replace("\\", "/"))

@@ -149,10 +149,14 @@ def start_worker(
 
 
 def control_app(broker_url: str):
-    """A bare Celery app on `broker_url` for ping / send_task (the test process's own app uses REDIS_URL)."""
+    """A bare Celery app on `broker_url` for ping / send_task (the test process's own app uses REDIS_URL).
+
+    Not the current app: `shared_task`s resolve through the current app, and the
+    project's tasks must keep publishing to REDIS_URL in the tests that follow.
+    """
     from celery import Celery
 
-    return Celery("rel-control", broker=broker_url, backend=broker_url)
+    return Celery("rel-control", broker=broker_url, backend=broker_url, set_as_current=False)
 
 
 def wait_for_worker(app, name: str, timeout: float = 90) -> None:

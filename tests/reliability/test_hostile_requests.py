@@ -91,3 +91,13 @@ def test_a_nul_in_a_form_field_is_a_400_but_files_may_hold_any_byte(client, user
 def test_a_grant_year_outside_the_calendar_is_a_400(client, user):
     response = client.get("/api/v1/awards/grants/?year=243386")
     assert response.status_code == 400 and "年度" in response.json()["year"][0]
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/indicators/", "/api/v1/regions/", "/api/v1/figures/", "/api/v1/scores/"]
+)
+def test_a_limit_beyond_what_sql_can_hold_is_clamped(client, user, url):
+    response = client.get(f"{url}?limit=4404156938120190035408977920&offset=99999999999999999999999")
+    assert response.status_code == 200 and response.json()["results"] == []
+    first = client.get(f"{url}?limit=4404156938120190035408977920").json()
+    assert len(first["results"]) == min(first["count"], 10_000)
