@@ -366,6 +366,7 @@ def score(
     cap: Decimal | float = 1.0,
     grade_cuts: Sequence[Decimal | float] = (90, 80, 60),
     basis: str = "self",
+    _force_exact: bool = False,
 ) -> ScoreResult:
     """Score every target and every (region, year) exactly as DESIGN §3 says.
 
@@ -436,45 +437,449 @@ def score(
         aggregation[code] = agg
 
     with localcontext(_CONTEXT):
-        own = _own_figures(figures)
-        target_columns, region_acc = _score_targets(targets, own, aggregation, parent_of, children, cap_dec)
-        _add_items(items, region_acc)
-        region_rows = _region_rows(region_acc, parent_of, cuts_dec)
-
-    targets_out = _targets_frame(target_columns, basis)
-    regions_out = _regions_frame(region_rows, basis)
-    return ScoreResult(targets=targets_out, regions=regions_out)
-
-
-def _own_figures(figures: pd.DataFrame) -> dict[tuple[str, str, int], Decimal]:
-    keys = list(
-        zip(
-            _str_column(figures["region_code"], "figures.region_code"),
-            _str_column(figures["indicator_code"], "figures.indicator_code"),
-            _int_column(figures["year"], "figures.year"),
-            strict=True,
+        return _score_frames(
+            figures, targets, items, aggregation, parent_of, children, cap_dec, cuts_dec, basis, _force_exact
         )
-    )
-    values = _decimal_column(figures["value"], "figures.value")
-    own: dict[tuple[str, str, int], Decimal] = {}
-    seen: set[tuple[str, str, int]] = set()
-    for key, value in zip(keys, values, strict=True):
-        if key in seen:
-            raise ValueError(f"figures: more than one row for {key}")
-        seen.add(key)
-        if value is not None:
-            own[key] = value
-    return own
+
+
+# The engine works in two tiers. Numbers with at most 4 decimals and below 2^53 in
+# units of 1e-4 (every value the database can hold below 9e11, which is every real
+# indicator) are scaled to int64: comparisons, sums of weights, roll-ups of whole
+# figures and the deduct rule are then exact integer arithmetic, and only the ratio
+# rule divides in float64. Float64 is correctly rounded, so a float result differs
+# from the exact one by a few units in the 16th digit; the result is rounded to 4
+# (points), 6 (completion) or 2 (total) decimals straight from the float unless it
+# lies so close to a rounding tie that this error could matter (within 1e-12
+# relative), in which case the row or region is recomputed in Decimal. A number the
+# int64 tier cannot hold sends its row, and its region, to Decimal too. The output
+# is therefore the same as an all-Decimal computation, which tests check by forcing
+# every row through the Decimal path (``_force_exact``).
+_SCALE = 10_000
+_SCALE_PLACES = 4
+_INT_LIMIT = 2**53
+_REL_TOL = 1e-12
+
+
+def _scaled(dec: Decimal | None) -> int | None:
+    """``dec`` in units of 1e-4 when that is a whole number below 2^53; else None."""
+    if dec is None:
+        return None
+    shifted = dec.scaleb(_SCALE_PLACES)
+    if shifted != shifted.to_integral_value():
+        return None
+    n = int(shifted)
+    return n if -_INT_LIMIT < n < _INT_LIMIT else None
 
 
 @dataclass
-class _RegionAcc:
-    points: Decimal = _ZERO
-    max_points: Decimal = _ZERO
-    met: int = 0
-    not_met: int = 0
-    missing: int = 0
-    vetoed: bool = False
+class _Numbers:
+    """One numeric column: Decimals (None when missing) and their int64 tier."""
+
+    decimals: np.ndarray  # object: Decimal | None
+    ints: np.ndarray  # int64 units of 1e-4 (0 where not ``fast``)
+    fast: np.ndarray  # bool: present and held exactly by ``ints``
+    present: np.ndarray  # bool
+
+
+def _numbers(series: pd.Series, convert: Any) -> _Numbers:
+    """``convert`` (-> Decimal | None) once per distinct value, then spread to every row."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    size = len(uniques) + 1  # the last slot stands for missing cells (code -1)
+    decimals = np.empty(size, dtype=object)
+    ints = np.zeros(size, dtype=np.int64)
+    fast = np.zeros(size, dtype=bool)
+    present = np.zeros(size, dtype=bool)
+    for j, value in enumerate([*uniques, None]):
+        if j == size - 1 and not (codes < 0).any():
+            break
+        dec = convert(value)
+        decimals[j] = dec
+        if dec is not None:
+            present[j] = True
+            n = _scaled(dec)
+            if n is not None:
+                ints[j], fast[j] = n, True
+    return _Numbers(decimals[codes], ints[codes], fast[codes], present[codes])
+
+
+def _keys(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    regions = np.array(_str_column(frame["region_code"], f"{name}.region_code"), dtype=object)
+    indicators = np.array(_str_column(frame["indicator_code"], f"{name}.indicator_code"), dtype=object)
+    years = np.array(_int_column(frame["year"], f"{name}.year"), dtype=np.int64)
+    return regions, indicators, years
+
+
+def _first_duplicate(*columns: np.ndarray) -> int | None:
+    if len(columns[0]) == 0:
+        return None
+    dup = pd.DataFrame(dict(enumerate(columns))).duplicated().to_numpy()
+    hits = np.flatnonzero(dup)
+    return int(hits[0]) if len(hits) else None
+
+
+def _exact_row(
+    actual: Decimal, target: Decimal, weight: Decimal, higher: bool, rule: str, k: Decimal, cap: Decimal
+) -> tuple[Decimal, Decimal, bool]:
+    """(completion, points, met) of one target with an actual, in Decimal (unrounded)."""
+    met = actual >= target if higher else actual <= target
+    completion = _completion(actual, target, higher)
+    if rule == "ratio":
+        points = weight * min(completion, cap)
+        if points < 0:
+            points = _ZERO
+    elif rule == "threshold":
+        points = weight if met else _ZERO
+    else:
+        shortfall = _ZERO if met else abs(actual - target)
+        points = max(_ZERO, weight - k * shortfall)
+    return completion, points, met
+
+
+def _round_half_up(x: np.ndarray, tol_abs: float) -> tuple[np.ndarray, np.ndarray]:
+    """Half-away-from-zero rounding of floats to integers, and where it is unsafe.
+
+    Unsafe: NaN/inf, beyond 2^53, or within the float error of a .5 tie.
+    """
+    magnitude = np.abs(x)
+    with np.errstate(invalid="ignore"):
+        floor = np.floor(magnitude)
+        frac = magnitude - floor
+        rounded = np.where(frac >= 0.5, floor + 1, floor)
+        unsafe = (
+            ~np.isfinite(x)
+            | (magnitude >= _INT_LIMIT)
+            | (np.abs(frac - 0.5) <= np.maximum(tol_abs, magnitude * _REL_TOL))
+        )
+    rounded = np.where(unsafe, 0.0, np.copysign(rounded, x))
+    return rounded.astype(np.int64), unsafe
+
+
+def _score_frames(
+    figures: pd.DataFrame,
+    targets: pd.DataFrame,
+    items: pd.DataFrame | None,
+    aggregation: dict[str, str],
+    parent_of: dict[str, str | None],
+    children: dict[str, list[str]],
+    cap: Decimal,
+    cuts: tuple[Decimal, Decimal, Decimal],
+    basis: str,
+    force_exact: bool,
+) -> ScoreResult:
+    # ---------------------------------------------------------------- figures
+    fig_regions, fig_indicators, fig_years = _keys(figures, "figures")
+    dup = _first_duplicate(fig_regions, fig_indicators, fig_years)
+    if dup is not None:
+        key = (fig_regions[dup], fig_indicators[dup], int(fig_years[dup]))
+        raise ValueError(f"figures: more than one row for {key}")
+    fig_values = _numbers(figures["value"], lambda v: _to_decimal(v, "figures.value"))
+
+    # ---------------------------------------------------------------- targets
+    regions, indicators, years = _keys(targets, "targets")
+    n = len(regions)
+    dup = _first_duplicate(regions, indicators, years)
+    if dup is not None:
+        key = (regions[dup], indicators[dup], int(years[dup]))
+        raise ValueError(f"targets row {dup + 1}: duplicate target {key}")
+    comparators = np.array(
+        _by_distinct(
+            pd.Series(_str_column(targets["comparator"], "targets.comparator"), dtype=object),
+            _check_comparator,
+        ),
+        dtype=object,
+    )
+    t_num = _numbers(targets["target"], lambda v: _required_decimal(v, "targets.target"))
+    w_num = _numbers(targets["weight"], lambda v: _weight(v, "targets.weight"))
+    target_floats = _by_distinct(targets["target"], lambda v: float(_required_decimal(v, "targets.target")))
+    weight_floats = _by_distinct(targets["weight"], lambda v: float(_weight(v, "targets.weight")))
+    rules = np.array(
+        _by_distinct(
+            pd.Series(_optional_str_column(_column_or(targets, "rule", None)), dtype=object),
+            _check_rule,
+        ),
+        dtype=object,
+    )
+    k_num = _numbers(
+        _column_or(targets, "rule_param", None),
+        lambda v: (
+            _to_decimal(v, "targets.rule_param") if not _is_missing(v) else DEFAULT_DEDUCT_POINTS_PER_UNIT
+        ),
+    )
+    vetoes = np.array(_bool_column(_column_or(targets, "veto", False), "targets.veto"), dtype=bool)
+
+    unknown_regions = sorted(set(regions.tolist()) - parent_of.keys())
+    if unknown_regions:
+        raise ValueError(f"targets: region(s) not in regions: {', '.join(unknown_regions[:20])}")
+    unknown_indicators = sorted(set(indicators.tolist()) - aggregation.keys())
+    if unknown_indicators:
+        raise ValueError(f"targets: indicator(s) not in indicators: {', '.join(unknown_indicators[:20])}")
+
+    # ---------------------------------------------------------------- actuals
+    if len(fig_regions) and n:
+        fig_index = pd.MultiIndex.from_arrays([fig_regions, fig_indicators, fig_years])
+        position = fig_index.get_indexer(pd.MultiIndex.from_arrays([regions, indicators, years]))
+    else:
+        position = np.full(n, -1, dtype=np.int64)
+    found = position >= 0
+    safe_pos = np.where(found, position, 0)
+    has_own = found & (fig_values.present[safe_pos] if len(fig_regions) else False)
+    a_dec = np.empty(n, dtype=object)
+    a_int = np.zeros(n, dtype=np.int64)
+    a_fast = np.zeros(n, dtype=bool)
+    if len(fig_regions):
+        a_dec[has_own] = fig_values.decimals[safe_pos[has_own]]
+        a_int[has_own] = fig_values.ints[safe_pos[has_own]]
+        a_fast[has_own] = fig_values.fast[safe_pos[has_own]]
+    present = has_own.copy()
+    rolled_up = np.zeros(n, dtype=bool)
+    is_sum = (
+        np.array([aggregation[code] == "sum" for code in indicators.tolist()], dtype=bool)
+        if n
+        else np.zeros(0, bool)
+    )
+    need_roll = np.flatnonzero(~has_own & is_sum)
+    if len(need_roll):
+        own: dict[tuple[str, str, int], Decimal] = {
+            (r, i, int(y)): v
+            for r, i, y, v, p in zip(
+                fig_regions.tolist(),
+                fig_indicators.tolist(),
+                fig_years.tolist(),
+                fig_values.decimals.tolist(),
+                fig_values.present.tolist(),
+                strict=True,
+            )
+            if p
+        }
+        rolled: dict[tuple[str, str, int], Decimal | None] = {}
+
+        def actual_of(region: str, indicator: str, year: int) -> Decimal | None:
+            key = (region, indicator, year)
+            value = own.get(key)
+            if value is not None:
+                return value
+            if key in rolled:
+                return rolled[key]
+            total: Decimal | None = None
+            for child in children.get(region, ()):
+                child_value = actual_of(child, indicator, year)
+                if child_value is not None:
+                    total = child_value if total is None else total + child_value
+            rolled[key] = total
+            return total
+
+        for i in need_roll.tolist():
+            value = actual_of(regions[i], indicators[i], int(years[i]))
+            if value is not None:
+                a_dec[i], present[i], rolled_up[i] = value, True, True
+                scaled = _scaled(value)
+                if scaled is not None:
+                    a_int[i], a_fast[i] = scaled, True
+
+    # ---------------------------------------------------------------- target rows
+    higher = comparators == ">="
+    is_ratio, is_threshold = rules == "ratio", rules == "threshold"
+    is_deduct = ~(is_ratio | is_threshold)
+    bad_k = np.flatnonzero(
+        present & is_deduct & np.array([k is not None and k < 0 for k in k_num.decimals], dtype=bool)
+    )
+    if len(bad_k):
+        i = int(bad_k[0])
+        raise ValueError(f"targets row {i + 1}: deduct rule_param {k_num.decimals[i]} is negative")
+
+    A, T, W, K = a_int, t_num.ints, w_num.ints, k_num.ints
+    met = np.where(higher, A >= T, A <= T)
+    Af, Tf, Wf = A.astype(np.float64), T.astype(np.float64), W.astype(np.float64)
+    cap_f = float(cap)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        completion = np.where(
+            higher,
+            np.where(T > 0, Af / Tf, np.where(A >= 0, 1.0, 0.0)),
+            np.where(A <= T, 1.0, np.where(T > 0, Tf / Af, 0.0)),
+        )
+        ratio_points = np.maximum(Wf * np.minimum(completion, cap_f), 0.0)
+    shortfall = np.where(met, 0, np.abs(A - T))
+    deduct_ok = np.abs(K.astype(np.float64) * shortfall.astype(np.float64)) < 2.0**62
+    deduct_e8 = np.maximum(W * _SCALE - np.where(is_deduct & deduct_ok, K * shortfall, 0), 0)
+    # points in units of 1e-4, unrounded (float) and rounded (int)
+    points_float = np.where(
+        is_ratio, ratio_points, np.where(is_threshold, np.where(met, Wf, 0.0), deduct_e8 / _SCALE)
+    )
+    ratio_q, ratio_unsafe = _round_half_up(ratio_points, 1e-6)
+    points_q = np.where(
+        is_ratio, ratio_q, np.where(is_threshold, np.where(met, W, 0), (deduct_e8 + _SCALE // 2) // _SCALE)
+    )
+    completion_q, completion_unsafe = _round_half_up(completion * 1e6, 1e-6)
+
+    fast = present & a_fast & t_num.fast & w_num.fast & np.where(is_deduct, k_num.fast & deduct_ok, True)
+    exact_rows = present & (~fast | (is_ratio & ratio_unsafe) | completion_unsafe)
+    if force_exact:
+        exact_rows = present.copy()
+    points_float = np.where(present, points_float, 0.0)
+    points_q = np.where(present, points_q, 0)
+
+    completion_out = np.where(present, completion_q / 1e6, np.nan)
+    points_out = points_q / _SCALE
+    completion_dec: dict[int, Decimal] = {}
+    points_dec: dict[int, Decimal] = {}
+    for i in np.flatnonzero(exact_rows).tolist():
+        c, p, m = _exact_row(
+            a_dec[i], t_num.decimals[i], w_num.decimals[i], bool(higher[i]), rules[i], k_num.decimals[i], cap
+        )
+        completion_dec[i], points_dec[i], met[i] = c, p, m
+        completion_out[i] = float(c.quantize(_Q_COMPLETION, ROUND_HALF_UP))
+        points_out[i] = float(p.quantize(_Q_POINTS, ROUND_HALF_UP))
+    actual_out = np.where(a_fast, a_int / _SCALE, np.nan)
+    for i in np.flatnonzero(present & ~a_fast).tolist():
+        actual_out[i] = float(a_dec[i])
+
+    # ---------------------------------------------------------------- regions
+    region_codes_u, region_idx = (
+        np.unique(regions, return_inverse=True) if n else (np.array([], dtype=object), np.zeros(0, np.int64))
+    )
+    year_u, year_idx = (
+        np.unique(years, return_inverse=True) if n else (np.array([], np.int64), np.zeros(0, np.int64))
+    )
+    group_key = region_idx.astype(np.int64) * max(len(year_u), 1) + year_idx
+    group_u, group = np.unique(group_key, return_inverse=True)
+    g_count = len(group_u)
+    g_region = region_codes_u[group_u // max(len(year_u), 1)] if g_count else np.array([], dtype=object)
+    g_year = year_u[group_u % max(len(year_u), 1)] if g_count else np.array([], dtype=np.int64)
+    status_present = present & met, present & ~met, ~present
+    g_met = np.bincount(group, weights=status_present[0], minlength=g_count).astype(np.int64)
+    g_not_met = np.bincount(group, weights=status_present[1], minlength=g_count).astype(np.int64)
+    g_missing = np.bincount(group, weights=status_present[2], minlength=g_count).astype(np.int64)
+    g_vetoed = np.bincount(group, weights=present & ~met & vetoes, minlength=g_count) > 0
+    g_points = np.bincount(group, weights=points_float, minlength=g_count)
+    g_max = np.bincount(group, weights=W.astype(np.float64), minlength=g_count)  # exact below 2^53
+    g_exact = np.zeros(g_count, dtype=bool)
+    g_exact[np.unique(group[exact_rows | (present & ~fast) | ~w_num.fast])] = True
+    g_items: dict[int, list[tuple[Decimal, Decimal]]] = defaultdict(list)
+    if items is not None and len(items):
+        where_group = {
+            (r, int(y)): g for g, (r, y) in enumerate(zip(g_region.tolist(), g_year.tolist(), strict=True))
+        }
+        for region, year, max_points, points in _item_rows(items):
+            g = where_group.get((region, year))
+            if g is None:
+                continue  # DESIGN §3: a region with no target in a year has no score that year.
+            g_items[g].append((max_points, points))
+            p_int, m_int = _scaled(points), _scaled(max_points)
+            if p_int is None or m_int is None:
+                g_exact[g] = True
+            else:
+                g_points[g] += p_int
+                g_max[g] += m_int
+    g_max_int = g_max.astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cents, cents_unsafe = _round_half_up(np.where(g_max > 0, g_points * _SCALE / g_max, 0.0), 1e-7)
+    g_points_q, g_points_unsafe = _round_half_up(g_points, 1e-6)
+    g_exact |= cents_unsafe | g_points_unsafe | (g_max >= _INT_LIMIT)
+    if force_exact:
+        g_exact[:] = True
+    g_points_out = g_points_q / _SCALE
+    g_max_out = g_max_int / _SCALE
+    if g_exact.any():
+        order = np.argsort(group, kind="stable")
+        bounds = np.searchsorted(group[order], np.arange(g_count + 1))
+        for g in np.flatnonzero(g_exact).tolist():
+            earned = possible = _ZERO
+            for i in order[bounds[g] : bounds[g + 1]].tolist():
+                possible += w_num.decimals[i]
+                if not present[i]:
+                    continue
+                if i not in points_dec:
+                    c, p, m = _exact_row(
+                        a_dec[i],
+                        t_num.decimals[i],
+                        w_num.decimals[i],
+                        bool(higher[i]),
+                        rules[i],
+                        k_num.decimals[i],
+                        cap,
+                    )
+                    points_dec[i] = p
+                earned += points_dec[i]
+            for max_points, points in g_items.get(g, ()):
+                earned += points
+                possible += max_points
+            if possible > 0:
+                exact_total = _HUNDRED * earned / possible
+                total = exact_total.quantize(_Q_GUARD, ROUND_HALF_EVEN).quantize(_Q_TOTAL, ROUND_HALF_UP)
+            else:
+                total = _ZERO
+            cents[g] = int(total * 100)
+            g_points_out[g] = float(earned.quantize(_Q_POINTS, ROUND_HALF_UP))
+            g_max_out[g] = float(possible)
+
+    cut_cents = [int((c * 100).to_integral_value(rounding="ROUND_CEILING")) for c in cuts]
+    grades = np.where(
+        cents >= cut_cents[0],
+        "A",
+        np.where(cents >= cut_cents[1], "B", np.where(cents >= cut_cents[2], "C", "D")),
+    ).astype(object)
+    grades[g_vetoed] = "D"
+    # Siblings share the parent code whether or not the parent itself is in scope
+    # (scoring one city's subtree still ranks the city under its province).
+    g_parent = np.array([parent_of.get(code) for code in g_region.tolist()], dtype=object)
+    rank_frame = pd.DataFrame(
+        {"parent": np.where(pd.isna(g_parent), "\0", g_parent), "year": g_year, "cents": cents}
+    )
+    by_sibling = rank_frame.groupby(["parent", "year"], sort=False)["cents"]
+    g_rank = (
+        by_sibling.rank(method="min", ascending=False).to_numpy(dtype=np.int64)
+        if g_count
+        else np.zeros(0, np.int64)
+    )
+    g_rank_of = by_sibling.transform("size").to_numpy(dtype=np.int64) if g_count else np.zeros(0, np.int64)
+
+    status = np.where(~present, "missing", np.where(met, "met", "not_met")).astype(object)
+    targets_out = pd.DataFrame(
+        {
+            "region_code": pd.Series(regions, dtype=object),
+            "indicator_code": pd.Series(indicators, dtype=object),
+            "year": pd.Series(years, dtype="int64"),
+            "basis": pd.Series([basis] * n, dtype=object),
+            "actual": actual_out.astype("float64"),
+            "target": np.array(target_floats, dtype="float64"),
+            "comparator": pd.Series(comparators, dtype=object),
+            "completion": completion_out.astype("float64"),
+            "points": points_out.astype("float64"),
+            "weight": np.array(weight_floats, dtype="float64"),
+            "status": pd.Series(status, dtype=object),
+            "veto": pd.Series(vetoes, dtype=bool),
+            "rule": pd.Series(rules, dtype=object),
+            "rolled_up": pd.Series(rolled_up, dtype=bool),
+        },
+        columns=TARGET_COLUMNS,
+    )
+    if n:
+        ind_rank = pd.factorize(indicators, sort=True)[0]
+        targets_out = targets_out.take(np.lexsort((ind_rank, years, region_idx))).reset_index(drop=True)
+    regions_out = pd.DataFrame(
+        {
+            "region_code": pd.Series(g_region, dtype=object),
+            "parent_code": pd.Series(g_parent, dtype=object),
+            "year": pd.Series(g_year, dtype="int64"),
+            "basis": pd.Series([basis] * g_count, dtype=object),
+            "points": g_points_out.astype("float64"),
+            "max_points": g_max_out.astype("float64"),
+            "total": (cents / 100).astype("float64"),
+            "grade": pd.Series(grades, dtype=object),
+            "rank": pd.Series(g_rank, dtype="int64"),
+            "rank_of": pd.Series(g_rank_of, dtype="int64"),
+            "met": pd.Series(g_met, dtype="int64"),
+            "not_met": pd.Series(g_not_met, dtype="int64"),
+            "missing": pd.Series(g_missing, dtype="int64"),
+            "vetoed": pd.Series(g_vetoed, dtype=bool),
+        },
+        columns=REGION_COLUMNS,
+    )
+    if g_count:
+        regions_out = regions_out.take(np.lexsort((group_u // max(len(year_u), 1), g_year))).reset_index(
+            drop=True
+        )
+    return ScoreResult(targets=targets_out, regions=regions_out)
 
 
 def _check_comparator(value: Any) -> str:
@@ -490,148 +895,8 @@ def _check_rule(value: str | None) -> str:
     return rule
 
 
-def _score_targets(
-    targets: pd.DataFrame,
-    own: dict[tuple[str, str, int], Decimal],
-    aggregation: dict[str, str],
-    parent_of: dict[str, str | None],
-    children: dict[str, list[str]],
-    cap: Decimal,
-) -> tuple[dict[str, list], dict[tuple[str, int], _RegionAcc]]:
-    # Validation runs once per distinct value, so the per-target loop below does
-    # arithmetic only; that loop is what has to stay fast for ~180k targets.
-    region_codes = _str_column(targets["region_code"], "targets.region_code")
-    indicator_codes = _str_column(targets["indicator_code"], "targets.indicator_code")
-    years = _int_column(targets["year"], "targets.year")
-    comparators = _by_distinct(
-        pd.Series(_str_column(targets["comparator"], "targets.comparator"), dtype=object),
-        _check_comparator,
-    )
-    target_values = _by_distinct(targets["target"], lambda v: _required_decimal(v, "targets.target"))
-    weights = _by_distinct(targets["weight"], lambda v: _weight(v, "targets.weight"))
-    # float(Decimal) is slow; these two columns have few distinct values.
-    target_floats = _by_distinct(targets["target"], lambda v: float(_required_decimal(v, "targets.target")))
-    weight_floats = _by_distinct(targets["weight"], lambda v: float(_weight(v, "targets.weight")))
-    rules = _by_distinct(
-        pd.Series(_optional_str_column(_column_or(targets, "rule", None)), dtype=object),
-        _check_rule,
-    )
-    params = _decimal_column(_column_or(targets, "rule_param", None), "targets.rule_param")
-    vetoes = _bool_column(_column_or(targets, "veto", False), "targets.veto")
-
-    unknown_regions = sorted(set(region_codes) - parent_of.keys())
-    if unknown_regions:
-        raise ValueError(f"targets: region(s) not in regions: {', '.join(unknown_regions[:20])}")
-    unknown_indicators = sorted(set(indicator_codes) - aggregation.keys())
-    if unknown_indicators:
-        raise ValueError(f"targets: indicator(s) not in indicators: {', '.join(unknown_indicators[:20])}")
-
-    rolled: dict[tuple[str, str, int], Decimal | None] = {}
-
-    def actual_of(region: str, indicator: str, year: int) -> Decimal | None:
-        key = (region, indicator, year)
-        value = own.get(key)
-        if value is not None:
-            return value
-        if key in rolled:
-            return rolled[key]
-        total: Decimal | None = None
-        for child in children.get(region, ()):
-            child_value = actual_of(child, indicator, year)
-            if child_value is not None:
-                total = child_value if total is None else total + child_value
-        rolled[key] = total
-        return total
-
-    actuals: list[Decimal | None] = []
-    completions: list[Decimal | None] = []
-    points_out: list[Decimal] = []
-    statuses: list[str] = []
-    rolled_ups: list[bool] = []
-    acc: dict[tuple[str, int], _RegionAcc] = {}
-    seen: set[tuple[str, str, int]] = set()
-    for i, key in enumerate(zip(region_codes, indicator_codes, years, strict=True)):
-        if key in seen:
-            raise ValueError(f"targets row {i + 1}: duplicate target {key}")
-        seen.add(key)
-        region, indicator, year = key
-        rule = rules[i]
-        weight = weights[i]
-
-        if aggregation[indicator] == "sum":
-            actual = actual_of(region, indicator, year)
-            rolled_up = actual is not None and key not in own
-        else:
-            actual = own.get(key)
-            rolled_up = False
-
-        region_acc = acc.get((region, year))
-        if region_acc is None:
-            region_acc = acc[(region, year)] = _RegionAcc()
-        region_acc.max_points += weight
-
-        if actual is None:
-            status = "missing"
-            completion = None
-            points = _ZERO
-            region_acc.missing += 1
-        else:
-            target = target_values[i]
-            higher = comparators[i] == ">="
-            met = actual >= target if higher else actual <= target
-            completion = _completion(actual, target, higher)
-            if rule == "ratio":
-                points = weight * min(completion, cap)
-                if points < 0:
-                    points = _ZERO
-            elif rule == "threshold":
-                points = weight if met else _ZERO
-            else:
-                k = params[i]
-                if k is None:
-                    k = DEFAULT_DEDUCT_POINTS_PER_UNIT
-                elif k < 0:
-                    raise ValueError(f"targets row {i + 1}: deduct rule_param {k} is negative")
-                shortfall = _ZERO if met else abs(actual - target)
-                points = max(_ZERO, weight - k * shortfall)
-            if met:
-                status = "met"
-                region_acc.met += 1
-            else:
-                status = "not_met"
-                region_acc.not_met += 1
-                if vetoes[i]:
-                    region_acc.vetoed = True
-            completion = completion.quantize(_Q_COMPLETION, ROUND_HALF_UP)
-        region_acc.points += points
-
-        actuals.append(actual)
-        completions.append(completion)
-        points_out.append(points.quantize(_Q_POINTS, ROUND_HALF_UP))
-        statuses.append(status)
-        rolled_ups.append(rolled_up)
-
-    columns = {
-        "region_code": region_codes,
-        "indicator_code": indicator_codes,
-        "year": years,
-        "actual": actuals,
-        "target": target_floats,
-        "comparator": comparators,
-        "completion": completions,
-        "points": points_out,
-        "weight": weight_floats,
-        "status": statuses,
-        "veto": vetoes,
-        "rule": rules,
-        "rolled_up": rolled_ups,
-    }
-    return columns, acc
-
-
-def _add_items(items: pd.DataFrame | None, acc: dict[tuple[str, int], _RegionAcc]) -> None:
-    if items is None or len(items) == 0:
-        return
+def _item_rows(items: pd.DataFrame) -> list[tuple[str, int, Decimal, Decimal]]:
+    """Validated (region, year, max_points, points) per item; None points count as 0."""
     _require(items, "items", ["region_code", "year", "item_code", "max_points", "points"])
     regions = _str_column(items["region_code"], "items.region_code")
     years = _int_column(items["year"], "items.year")
@@ -639,6 +904,7 @@ def _add_items(items: pd.DataFrame | None, acc: dict[tuple[str, int], _RegionAcc
     maxima = _decimal_column(items["max_points"], "items.max_points")
     awarded = _decimal_column(items["points"], "items.points")
     seen: set[tuple[str, int, str]] = set()
+    rows = []
     for region, year, code, max_points, points in zip(regions, years, codes, maxima, awarded, strict=True):
         where = f"items ({region}, {year}, {code})"
         if (region, year, code) in seen:
@@ -649,114 +915,8 @@ def _add_items(items: pd.DataFrame | None, acc: dict[tuple[str, int], _RegionAcc
         points = points if points is not None else _ZERO
         if not _ZERO <= points <= max_points:
             raise ValueError(f"{where}: points {points} outside [0, {max_points}]")
-        region_acc = acc.get((region, year))
-        if region_acc is None:
-            # DESIGN §3: a region with no target in a year has no score that year.
-            continue
-        region_acc.points += points
-        region_acc.max_points += max_points
-
-
-def _region_rows(
-    acc: dict[tuple[str, int], _RegionAcc],
-    parent_of: dict[str, str | None],
-    cuts: tuple[Decimal, Decimal, Decimal],
-) -> list[tuple]:
-    rows = []
-    groups: dict[tuple[str | None, int], list[int]] = defaultdict(list)
-    for (region, year), a in acc.items():
-        if a.max_points > 0:
-            exact = _HUNDRED * a.points / a.max_points
-            total = exact.quantize(_Q_GUARD, ROUND_HALF_EVEN).quantize(_Q_TOTAL, ROUND_HALF_UP)
-        else:
-            total = _ZERO.quantize(_Q_TOTAL)
-        grade = "D" if a.vetoed else _grade(total, cuts)
-        # Siblings share the parent code whether or not the parent itself is in
-        # scope (scoring one city's subtree still ranks the city under its province).
-        parent = parent_of.get(region)
-        # Ranking compares whole hundredths as ints: exact, and immune to float ties.
-        groups[(parent, year)].append(int(total * 100))
-        rows.append(
-            [
-                region,
-                parent,
-                year,
-                a.points.quantize(_Q_POINTS, ROUND_HALF_UP),
-                a.max_points,
-                total,
-                grade,
-                None,
-                None,
-                a.met,
-                a.not_met,
-                a.missing,
-                a.vetoed,
-            ]
-        )
-    # Competition ranking: 1 + the number of siblings with a strictly higher total.
-    ranks: dict[tuple[str | None, int], tuple[dict[int, int], int]] = {}
-    for group, cents in groups.items():
-        first_rank: dict[int, int] = {}
-        for position, value in enumerate(sorted(cents, reverse=True), start=1):
-            first_rank.setdefault(value, position)
-        ranks[group] = (first_rank, len(cents))
-    for row in rows:
-        first_rank, size = ranks[(row[1], row[2])]
-        row[7] = first_rank[int(row[5] * 100)]
-        row[8] = size
+        rows.append((region, year, max_points, points))
     return rows
-
-
-def _float_or_nan(values: list[Decimal | None]) -> np.ndarray:
-    return np.array([np.nan if v is None else float(v) for v in values], dtype="float64")
-
-
-def _targets_frame(columns: dict[str, list], basis: str) -> pd.DataFrame:
-    n = len(columns["region_code"])
-    frame = pd.DataFrame(
-        {
-            "region_code": pd.Series(columns["region_code"], dtype=object),
-            "indicator_code": pd.Series(columns["indicator_code"], dtype=object),
-            "year": pd.Series(columns["year"], dtype="int64"),
-            "basis": pd.Series([basis] * n, dtype=object),
-            "actual": _float_or_nan(columns["actual"]),
-            "target": np.array(columns["target"], dtype="float64"),
-            "comparator": pd.Series(columns["comparator"], dtype=object),
-            "completion": _float_or_nan(columns["completion"]),
-            "points": _float_or_nan(columns["points"]),
-            "weight": np.array(columns["weight"], dtype="float64"),
-            "status": pd.Series(columns["status"], dtype=object),
-            "veto": pd.Series(columns["veto"], dtype=bool),
-            "rule": pd.Series(columns["rule"], dtype=object),
-            "rolled_up": pd.Series(columns["rolled_up"], dtype=bool),
-        },
-        columns=TARGET_COLUMNS,
-    )
-    return frame.sort_values(["region_code", "year", "indicator_code"], kind="mergesort", ignore_index=True)
-
-
-def _regions_frame(rows: list[list], basis: str) -> pd.DataFrame:
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 13
-    frame = pd.DataFrame(
-        {
-            "region_code": pd.Series(cols[0], dtype=object),
-            "parent_code": pd.Series(cols[1], dtype=object),
-            "year": pd.Series(cols[2], dtype="int64"),
-            "basis": pd.Series([basis] * len(rows), dtype=object),
-            "points": _float_or_nan(cols[3]),
-            "max_points": _float_or_nan(cols[4]),
-            "total": _float_or_nan(cols[5]),
-            "grade": pd.Series(cols[6], dtype=object),
-            "rank": pd.Series(cols[7], dtype="int64"),
-            "rank_of": pd.Series(cols[8], dtype="int64"),
-            "met": pd.Series(cols[9], dtype="int64"),
-            "not_met": pd.Series(cols[10], dtype="int64"),
-            "missing": pd.Series(cols[11], dtype="int64"),
-            "vetoed": pd.Series(cols[12], dtype=bool),
-        },
-        columns=REGION_COLUMNS,
-    )
-    return frame.sort_values(["year", "region_code"], kind="mergesort", ignore_index=True)
 
 
 # --------------------------------------------------------------------------- planning
@@ -880,14 +1040,21 @@ def inputs_hash(*frames: pd.DataFrame | Mapping[str, Any] | None) -> str:
         for name in columns:
             digest.update(_canonical(name).encode())
         digest.update(b"\n")
-        texts = []
+        # Each column: its distinct values' canonical texts, sorted (the vocabulary),
+        # and every cell as the rank of its text in that vocabulary. The rows of
+        # ranks are then sorted, so neither row order nor which of several equal
+        # numbers came first changes the digest; vocabulary + rows fix the values.
+        ranks = []
         for name in columns:
             codes, uniques = pd.factorize(frame[by_name[name]], use_na_sentinel=True)
-            canon = [_canonical(u) for u in uniques]
-            null = _canonical(None)
-            texts.append([canon[c] if c >= 0 else null for c in codes.tolist()])
-        rows = sorted("".join(parts) for parts in zip(*texts, strict=True)) if texts else []
-        for row in rows:
-            digest.update(row.encode())
-            digest.update(b"\n")
+            canon = [_canonical(u) for u in uniques] + [_canonical(None)]
+            vocabulary = sorted(set(canon))
+            rank_of = {text: rank for rank, text in enumerate(vocabulary)}
+            digest.update(f"{len(vocabulary)}\n".encode())
+            digest.update("".join(vocabulary).encode())
+            ranks.append(np.array([rank_of[text] for text in canon], dtype="<i8")[codes])
+        if ranks and len(frame):
+            matrix = np.column_stack(ranks)
+            matrix = matrix[np.lexsort(matrix.T[::-1])]
+            digest.update(np.ascontiguousarray(matrix, dtype="<i8").tobytes())
     return digest.hexdigest()

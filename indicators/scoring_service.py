@@ -30,16 +30,22 @@ given count as 0 of the item's max points.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+import numpy as np
 import pandas as pd
+import psycopg
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from indicators import scoring
@@ -84,7 +90,7 @@ class ScopeInputs:
     region_ids: dict[str, int]
     indicator_ids: dict[str, int]
     scheme: ScoringScheme
-    _target_map: dict | None = field(default=None, init=False, repr=False, compare=False)
+    _exact_targets: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     def figures(self, basis: str) -> pd.DataFrame:
         return self.figures_self if basis == Basis.SELF else self.figures_verified
@@ -92,14 +98,13 @@ class ScopeInputs:
     def items(self, basis: str) -> pd.DataFrame:
         return self.items_self if basis == Basis.SELF else self.items_verified
 
-    def target_map(self) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
-        """{(region_code, indicator_code): (target value, weight)} as read, built once for both bases."""
-        if self._target_map is None:
-            self._target_map = {
-                (r.region_code, r.indicator_code): (r.target, r.weight)
-                for r in self.targets.itertuples(index=False)
-            }
-        return self._target_map
+    def exact_targets(self) -> pd.DataFrame:
+        """The targets as read (exact values), in the engine's output order, built once."""
+        if self._exact_targets is None:
+            self._exact_targets = self.targets.sort_values(
+                ["region_code", "year", "indicator_code"], kind="mergesort", ignore_index=True
+            )
+        return self._exact_targets
 
 
 @dataclass
@@ -136,66 +141,119 @@ def scheme_for_scoring() -> ScoringScheme:
     return ScoringScheme.objects.filter(is_default=True).first() or ensure_default_scheme()
 
 
-def load_inputs(*, year: int, root: Region | None) -> ScopeInputs:
-    """Read everything the engine needs for `year` in the scope (5 queries)."""
-    scheme = scheme_for_scoring()
-    in_scope: dict = {"region__path__startswith": root.path} if root else {}
+def read_frame(
+    qs: QuerySet, columns: list[str], *, ints: tuple[str, ...] = (), bools: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """The rows of a `values_list` queryset as a data frame with `columns`.
 
-    target_rows = list(
-        Target.objects.filter(year=year, **in_scope).values_list(
-            "region__code",
-            "indicator__code",
-            "year",
-            "comparator",
-            "value",
-            "weight",
-            "rule",
-            "rule_param",
-            "veto",
-        )
+    On PostgreSQL the query's own SQL is streamed with `COPY (...) TO STDOUT` and
+    parsed by pandas' C reader: numbers stay the exact text PostgreSQL prints
+    ("98.3000"), which the engine reads as Decimal. Elsewhere the ORM fetches the
+    rows (Decimals). `ints` and `bools` name columns converted to int / bool.
+    """
+    qs = qs.order_by()  # models' default orderings would only add joins and a sort
+    if connection.vendor != "postgresql":
+        return pd.DataFrame(list(qs), columns=columns)
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:  # e.g. `__in=[]`: the ORM knows there is no row without asking
+        data = b""
+    else:
+        # COPY takes no bind parameters: psycopg's client-side binding writes them in.
+        with connection.cursor() as cursor:
+            statement = psycopg.ClientCursor(cursor.connection).mogrify(f"COPY ({sql}) TO STDOUT", params)
+            with cursor.copy(statement) as copy:
+                data = b"".join(copy)
+    if not data:
+        return pd.DataFrame({c: pd.Series(dtype=int if c in ints else object) for c in columns})
+    frame = pd.read_csv(
+        io.BytesIO(data),
+        sep="\t",
+        header=None,
+        names=columns,
+        dtype=str,
+        na_values=[r"\N"],
+        keep_default_na=False,
+        quoting=csv.QUOTE_NONE,
+        encoding="utf-8",
     )
-    targets = pd.DataFrame(
-        target_rows,
-        columns=[
-            "region_code",
-            "indicator_code",
-            "year",
-            "comparator",
-            "target",
-            "weight",
-            "rule",
-            "rule_param",
-            "veto",
-        ],
-    )
-    targeted = sorted(set(targets["indicator_code"]))
+    for name in ints:
+        frame[name] = frame[name].astype("int64")
+    for name in bools:
+        frame[name] = frame[name] == "t"
+    return frame
+
+
+def _codes(ids: pd.Series, code_of: dict[int, str]) -> np.ndarray:
+    """Primary keys -> codes through a lookup table (no join in the query)."""
+    if not code_of:
+        return np.array([], dtype=object)
+    table = np.empty(max(code_of) + 1, dtype=object)
+    for pk, code in code_of.items():
+        table[pk] = code
+    return table[ids.to_numpy(dtype=np.int64)]
+
+
+def load_inputs(*, year: int, root: Region | None) -> ScopeInputs:
+    """Read everything the engine needs for `year` in the scope (5 queries).
+
+    Targets and figures are read by region and indicator id, without joins, and
+    the ids are turned into codes in memory: the big reads are then the same rows
+    PostgreSQL would stream for a plain `COPY (SELECT ... WHERE year = Y)`.
+    """
+    scheme = scheme_for_scoring()
 
     # The region tree: the scope's subtree, or the whole country (a few thousand rows).
     region_qs = Region.objects.filter(path__startswith=root.path) if root else Region.objects.all()
-    region_rows = list(region_qs.values_list("id", "code", "parent__code"))
+    region_rows = list(region_qs.order_by().values_list("id", "code", "parent__code"))
     regions = pd.DataFrame([(c, p) for _, c, p in region_rows], columns=["region_code", "parent_code"])
     region_ids = {code: pk for pk, code, _ in region_rows}
+    region_code = {pk: code for pk, code, _ in region_rows}
+    in_scope: dict = {"region_id__in": list(region_code)} if root else {}
 
-    indicator_rows = list(Indicator.objects.values_list("id", "code", "aggregation"))
+    indicator_rows = list(Indicator.objects.order_by().values_list("id", "code", "aggregation"))
     indicators = pd.DataFrame(
         [(c, a) for _, c, a in indicator_rows], columns=["indicator_code", "aggregation"]
     )
     indicator_ids = {code: pk for pk, code, _ in indicator_rows}
+    indicator_code = {pk: code for pk, code, _ in indicator_rows}
 
-    figure_rows = list(
+    raw_targets = read_frame(
+        Target.objects.filter(year=year, **in_scope).values_list(
+            "region_id", "indicator_id", "year", "comparator", "value", "weight", "rule", "rule_param", "veto"
+        ),
+        ["region_id", "indicator_id", "year", "comparator", "target", "weight", "rule", "rule_param", "veto"],
+        ints=("region_id", "indicator_id", "year"),
+        bools=("veto",),
+    )
+    targets = raw_targets.drop(columns=["region_id", "indicator_id"])
+    targets.insert(0, "indicator_code", _codes(raw_targets["indicator_id"], indicator_code))
+    targets.insert(0, "region_code", _codes(raw_targets["region_id"], region_code))
+    targeted = sorted(set(raw_targets["indicator_id"].tolist()))
+
+    figures = read_frame(
         Figure.objects.filter(
-            year=year, indicator__code__in=targeted, status__in=REPORTED_STATUSES, **in_scope
-        ).values_list("region__code", "indicator__code", "year", "status", "reported_value", "verified_value")
+            year=year, indicator_id__in=targeted, status__in=REPORTED_STATUSES, **in_scope
+        ).values_list("region_id", "indicator_id", "year", "status", "reported_value", "verified_value"),
+        ["region_id", "indicator_id", "year", "status", "reported_value", "verified_value"],
+        ints=("region_id", "indicator_id", "year"),
     )
-    fig_columns = ["region_code", "indicator_code", "year", "value"]
-    figures_self = pd.DataFrame([(r, i, y, rep) for r, i, y, _, rep, _ in figure_rows], columns=fig_columns)
-    figures_verified = pd.DataFrame(
-        [(r, i, y, ver) for r, i, y, st, _, ver in figure_rows if st == Figure.Status.APPROVED],
-        columns=fig_columns,
+    keys = pd.DataFrame(
+        {
+            "region_code": _codes(figures["region_id"], region_code),
+            "indicator_code": _codes(figures["indicator_id"], indicator_code),
+            "year": figures["year"].to_numpy(dtype=np.int64),
+        }
     )
+    figures_self = keys.assign(value=figures["reported_value"].to_numpy())
+    approved = (figures["status"] == Figure.Status.APPROVED).to_numpy(dtype=bool)
+    figures_verified = keys[approved].assign(value=figures["verified_value"].to_numpy()[approved])
+    figures_verified = figures_verified.reset_index(drop=True)
 
     item_rows = list(
-        ItemScore.objects.filter(year=year, item__scheme=scheme, **in_scope).values_list(
+        ItemScore.objects.filter(year=year, item__scheme=scheme, **in_scope)
+        .order_by()
+        .values_list(
             "region__code", "year", "item__code", "item__max_points", "self_points", "verified_points"
         )
     )
@@ -271,18 +329,6 @@ def _rerank_root_siblings(root: Region, year: int, basis: str) -> int:
     return len(changed)
 
 
-def _copy_rows(model: type, columns: Sequence[str], rows) -> None:
-    """Write `rows` (tuples in `columns` order) into `model`'s table with COPY FROM STDIN.
-
-    PostgreSQL only; runs on Django's connection, so inside the caller's transaction.
-    """
-    qn = connection.ops.quote_name
-    sql = f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 _TARGET_SCORE_COLUMNS = (
     "run_id",
     "region_id",
@@ -316,50 +362,122 @@ _REGION_SCORE_COLUMNS = (
 )
 
 
-def _target_score_rows(inputs: ScopeInputs, basis: str, result: scoring.ScoreResult, run_id: int):
-    """One tuple per result target, in `_TARGET_SCORE_COLUMNS` order, values as stored."""
-    exact = inputs.target_map()
-    region_ids, indicator_ids, year = inputs.region_ids, inputs.indicator_ids, inputs.year
-    for r in result.targets.itertuples(index=False):
-        # Target value and weight are copied from the inputs, so they are stored exactly.
-        target_value, weight = exact[(r.region_code, r.indicator_code)]
-        yield (
-            run_id,
-            region_ids[r.region_code],
-            indicator_ids[r.indicator_code],
-            year,
-            basis,
-            _dec(r.actual, _Q4),
-            target_value,
-            str(r.comparator),
-            _dec(r.completion, _Q6),
-            _dec(r.points, _Q4),
-            weight,
-            str(r.status),
-            bool(r.veto),
-        )
+def _copy_value(value) -> str:
+    """One value in COPY's text format (our values hold no tab, newline or backslash)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return r"\N"
+    if isinstance(value, (bool, np.bool_)):
+        return "t" if value else "f"
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))  # shortest round-trip text: the engine's 4/6-decimal number
+    return str(value)
 
 
-def _region_score_rows(inputs: ScopeInputs, basis: str, result: scoring.ScoreResult, run_id: int):
-    """One tuple per result region, in `_REGION_SCORE_COLUMNS` order, values as stored."""
-    region_ids, year = inputs.region_ids, inputs.year
-    for r in result.regions.itertuples(index=False):
-        yield (
-            run_id,
-            region_ids[r.region_code],
-            year,
-            basis,
-            _dec(r.total, _Q2),
-            str(r.grade),
-            int(r.rank),
-            int(r.rank_of),
-            _dec(r.points, _Q4),
-            _dec(r.max_points, _Q4),
-            int(r.met),
-            int(r.not_met),
-            int(r.missing),
-            bool(r.vetoed),
-        )
+def _copy_column(values: pd.Series) -> list[str]:
+    """A column as COPY text, formatting each distinct value once."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) * 4 > len(values):  # mostly distinct: format every cell
+        return [_copy_value(v) for v in values.tolist()]
+    table = np.array([*(_copy_value(u) for u in uniques), r"\N"], dtype=object)
+    return table[codes].tolist()
+
+
+def _copy_frame(model: type, frame: pd.DataFrame) -> None:
+    """Append `frame` (columns named as `model`'s db columns) with COPY FROM STDIN.
+
+    PostgreSQL only; runs on Django's connection, so inside the caller's transaction.
+    """
+    qn = connection.ops.quote_name
+    sql = f"COPY {qn(model._meta.db_table)} ({', '.join(qn(c) for c in frame.columns)}) FROM STDIN"
+    if frame.empty:
+        return
+    columns = [_copy_column(frame[name]) for name in frame.columns]
+    text = "\n".join("\t".join(row) for row in zip(*columns, strict=True)) + "\n"
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        copy.write(text.encode("utf-8"))
+
+
+def _target_score_frame(
+    inputs: ScopeInputs, basis: str, result: scoring.ScoreResult, run_id: int
+) -> pd.DataFrame:
+    """One row per result target, columns as stored (TargetScore's db columns)."""
+    out = result.targets
+    exact = inputs.exact_targets()
+    # The engine returns one row per input target, sorted by (region, year, indicator):
+    # the targets sorted the same way line up, and their exact values are stored.
+    if not (
+        len(exact) == len(out)
+        and np.array_equal(exact["region_code"].to_numpy(), out["region_code"].to_numpy())
+        and np.array_equal(exact["indicator_code"].to_numpy(), out["indicator_code"].to_numpy())
+    ):
+        raise RuntimeError("scoring: the engine's target rows do not match the inputs")
+    return pd.DataFrame(
+        {
+            "run_id": run_id,
+            "region_id": out["region_code"].map(inputs.region_ids).to_numpy(),
+            "indicator_id": out["indicator_code"].map(inputs.indicator_ids).to_numpy(),
+            "year": inputs.year,
+            "basis": basis,
+            "actual": out["actual"].to_numpy(),
+            "target": exact["target"].to_numpy(),
+            "comparator": out["comparator"].to_numpy(),
+            "completion": out["completion"].to_numpy(),
+            "points": out["points"].to_numpy(),
+            "weight": exact["weight"].to_numpy(),
+            "status": out["status"].to_numpy(),
+            "veto": out["veto"].to_numpy(),
+        },
+        columns=_TARGET_SCORE_COLUMNS,
+    )
+
+
+def _region_score_frame(
+    inputs: ScopeInputs, basis: str, result: scoring.ScoreResult, run_id: int
+) -> pd.DataFrame:
+    """One row per result region, columns as stored (RegionScore's db columns)."""
+    out = result.regions
+    return pd.DataFrame(
+        {
+            "run_id": run_id,
+            "region_id": out["region_code"].map(inputs.region_ids).to_numpy(),
+            "year": inputs.year,
+            "basis": basis,
+            "total": out["total"].to_numpy(),
+            "grade": out["grade"].to_numpy(),
+            "rank": out["rank"].to_numpy(),
+            "rank_of": out["rank_of"].to_numpy(),
+            "points": out["points"].to_numpy(),
+            "max_points": out["max_points"].to_numpy(),
+            "met": out["met"].to_numpy(),
+            "not_met": out["not_met"].to_numpy(),
+            "missing": out["missing"].to_numpy(),
+            "vetoed": out["vetoed"].to_numpy(),
+        },
+        columns=_REGION_SCORE_COLUMNS,
+    )
+
+
+_QUANTUM = {"actual": _Q4, "completion": _Q6, "points": _Q4, "total": _Q2, "max_points": _Q4}
+
+
+def _bulk_create_frame(model: type, frame: pd.DataFrame) -> None:
+    """The portable path (SQLite): model instances from the frame, floats back to Decimals."""
+    objects = []
+    for row in frame.itertuples(index=False):
+        values = row._asdict()
+        for name, quantum in _QUANTUM.items():
+            if name in values:
+                values[name] = _dec(values[name], quantum)
+        for name in ("target", "weight"):
+            if name in values:
+                values[name] = _exact_decimal(values[name])
+        objects.append(model(**values))
+    model.objects.bulk_create(objects, batch_size=5000)
+
+
+def _exact_decimal(value) -> Decimal:
+    """A target value or weight as read (Decimal from the ORM, exact text from COPY)."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def _store(inputs: ScopeInputs, basis: str, result: scoring.ScoreResult, run: ScoreRun) -> tuple[int, int]:
@@ -370,23 +488,17 @@ def _store(inputs: ScopeInputs, basis: str, result: scoring.ScoreResult, run: Sc
     TargetScore.objects.filter(**scope).delete()
     RegionScore.objects.filter(**scope).delete()
 
-    # A plain str: psycopg would write an Enum member (Basis.SELF) by its name.
+    # A plain str: an Enum member (Basis.SELF) would be written by its name.
     basis_value = str(basis)
-    target_rows = _target_score_rows(inputs, basis_value, result, run.pk)
-    region_rows = _region_score_rows(inputs, basis_value, result, run.pk)
+    target_frame = _target_score_frame(inputs, basis_value, result, run.pk)
+    region_frame = _region_score_frame(inputs, basis_value, result, run.pk)
     if connection.vendor == "postgresql":
         # COPY in the same transaction as the deletes above: the replace stays atomic.
-        _copy_rows(TargetScore, _TARGET_SCORE_COLUMNS, target_rows)
-        _copy_rows(RegionScore, _REGION_SCORE_COLUMNS, region_rows)
+        _copy_frame(TargetScore, target_frame)
+        _copy_frame(RegionScore, region_frame)
     else:
-        TargetScore.objects.bulk_create(
-            [TargetScore(**dict(zip(_TARGET_SCORE_COLUMNS, row, strict=True))) for row in target_rows],
-            batch_size=5000,
-        )
-        RegionScore.objects.bulk_create(
-            [RegionScore(**dict(zip(_REGION_SCORE_COLUMNS, row, strict=True))) for row in region_rows],
-            batch_size=5000,
-        )
+        _bulk_create_frame(TargetScore, target_frame)
+        _bulk_create_frame(RegionScore, region_frame)
     if root is not None:
         _rerank_root_siblings(root, year, basis)
     return len(result.regions), len(result.targets)
