@@ -502,18 +502,33 @@ def _numbers(series: pd.Series, convert: Any) -> _Numbers:
     return _Numbers(decimals[codes], ints[codes], fast[codes], present[codes])
 
 
-def _keys(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    regions = np.array(_str_column(frame["region_code"], f"{name}.region_code"), dtype=object)
-    indicators = np.array(_str_column(frame["indicator_code"], f"{name}.indicator_code"), dtype=object)
-    years = np.array(_int_column(frame["year"], f"{name}.year"), dtype=np.int64)
-    return regions, indicators, years
+def _code_columns(*columns: tuple[pd.Series, str]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Code columns as positions in one sorted vocabulary of their texts.
+
+    Each column is hashed once (factorize) and only its distinct values are turned
+    into text (130500.0 -> "130500"); the rows then carry ints, which join, sort and
+    group in numpy. Positions follow the texts' sort order, so sorting by position
+    sorts by code.
+    """
+    parts = []
+    for series, what in columns:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        if (codes < 0).any():
+            raise ValueError(f"{what}: a value is missing")
+        parts.append((codes, [_code_text(u) for u in uniques]))
+    vocabulary = np.array(sorted(set().union(*(texts for _, texts in parts))), dtype=object)
+    index = pd.Index(vocabulary, dtype=object)
+    positions = [
+        index.get_indexer(pd.Index(texts, dtype=object)).astype(np.int64)[codes]
+        if len(codes)
+        else np.zeros(0, np.int64)
+        for codes, texts in parts
+    ]
+    return vocabulary, positions
 
 
-def _first_duplicate(*columns: np.ndarray) -> int | None:
-    if len(columns[0]) == 0:
-        return None
-    dup = pd.DataFrame(dict(enumerate(columns))).duplicated().to_numpy()
-    hits = np.flatnonzero(dup)
+def _first_duplicate(keys: np.ndarray) -> int | None:
+    hits = np.flatnonzero(pd.Series(keys).duplicated().to_numpy()) if len(keys) else []
     return int(hits[0]) if len(hits) else None
 
 
@@ -566,20 +581,40 @@ def _score_frames(
     basis: str,
     force_exact: bool,
 ) -> ScoreResult:
+    # ---------------------------------------------------------------- keys
+    region_vocab, (fig_r, tgt_r) = _code_columns(
+        (figures["region_code"], "figures.region_code"), (targets["region_code"], "targets.region_code")
+    )
+    indicator_vocab, (fig_i, tgt_i) = _code_columns(
+        (figures["indicator_code"], "figures.indicator_code"),
+        (targets["indicator_code"], "targets.indicator_code"),
+    )
+    fig_years = np.array(_int_column(figures["year"], "figures.year"), dtype=np.int64)
+    years = np.array(_int_column(targets["year"], "targets.year"), dtype=np.int64)
+    n = len(years)
+    all_years = np.concatenate([fig_years, years])
+    first_year = int(all_years.min()) if len(all_years) else 0
+    year_span = int(all_years.max()) - first_year + 1 if len(all_years) else 1
+    n_indicators = max(len(indicator_vocab), 1)
+
+    def key_of(r: np.ndarray, i: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return (r * n_indicators + i) * year_span + (y - first_year)
+
+    def code_key(r: int, i: int, y: int) -> tuple[str, str, int]:
+        return (region_vocab[r], indicator_vocab[i], int(y))
+
     # ---------------------------------------------------------------- figures
-    fig_regions, fig_indicators, fig_years = _keys(figures, "figures")
-    dup = _first_duplicate(fig_regions, fig_indicators, fig_years)
+    fig_key = key_of(fig_r, fig_i, fig_years)
+    dup = _first_duplicate(fig_key)
     if dup is not None:
-        key = (fig_regions[dup], fig_indicators[dup], int(fig_years[dup]))
-        raise ValueError(f"figures: more than one row for {key}")
+        raise ValueError(f"figures: more than one row for {code_key(fig_r[dup], fig_i[dup], fig_years[dup])}")
     fig_values = _numbers(figures["value"], lambda v: _to_decimal(v, "figures.value"))
 
     # ---------------------------------------------------------------- targets
-    regions, indicators, years = _keys(targets, "targets")
-    n = len(regions)
-    dup = _first_duplicate(regions, indicators, years)
+    tgt_key = key_of(tgt_r, tgt_i, years)
+    dup = _first_duplicate(tgt_key)
     if dup is not None:
-        key = (regions[dup], indicators[dup], int(years[dup]))
+        key = code_key(tgt_r[dup], tgt_i[dup], years[dup])
         raise ValueError(f"targets row {dup + 1}: duplicate target {key}")
     comparators = np.array(
         _by_distinct(
@@ -607,43 +642,43 @@ def _score_frames(
     )
     vetoes = np.array(_bool_column(_column_or(targets, "veto", False), "targets.veto"), dtype=bool)
 
-    unknown_regions = sorted(set(regions.tolist()) - parent_of.keys())
+    used_regions = region_vocab[np.unique(tgt_r)].tolist() if n else []
+    unknown_regions = sorted(set(used_regions) - parent_of.keys())
     if unknown_regions:
         raise ValueError(f"targets: region(s) not in regions: {', '.join(unknown_regions[:20])}")
-    unknown_indicators = sorted(set(indicators.tolist()) - aggregation.keys())
+    used_indicators = indicator_vocab[np.unique(tgt_i)].tolist() if n else []
+    unknown_indicators = sorted(set(used_indicators) - aggregation.keys())
     if unknown_indicators:
         raise ValueError(f"targets: indicator(s) not in indicators: {', '.join(unknown_indicators[:20])}")
+    regions = region_vocab[tgt_r] if n else np.array([], dtype=object)
+    indicators = indicator_vocab[tgt_i] if n else np.array([], dtype=object)
 
     # ---------------------------------------------------------------- actuals
-    if len(fig_regions) and n:
-        fig_index = pd.MultiIndex.from_arrays([fig_regions, fig_indicators, fig_years])
-        position = fig_index.get_indexer(pd.MultiIndex.from_arrays([regions, indicators, years]))
+    if len(fig_key) and n:
+        position = pd.Index(fig_key).get_indexer(tgt_key)
     else:
         position = np.full(n, -1, dtype=np.int64)
     found = position >= 0
     safe_pos = np.where(found, position, 0)
-    has_own = found & (fig_values.present[safe_pos] if len(fig_regions) else False)
+    has_own = found & (fig_values.present[safe_pos] if len(fig_key) else False)
     a_dec = np.empty(n, dtype=object)
     a_int = np.zeros(n, dtype=np.int64)
     a_fast = np.zeros(n, dtype=bool)
-    if len(fig_regions):
+    if len(fig_key):
         a_dec[has_own] = fig_values.decimals[safe_pos[has_own]]
         a_int[has_own] = fig_values.ints[safe_pos[has_own]]
         a_fast[has_own] = fig_values.fast[safe_pos[has_own]]
     present = has_own.copy()
     rolled_up = np.zeros(n, dtype=bool)
-    is_sum = (
-        np.array([aggregation[code] == "sum" for code in indicators.tolist()], dtype=bool)
-        if n
-        else np.zeros(0, bool)
-    )
+    sums = np.array([aggregation.get(code) == "sum" for code in indicator_vocab.tolist()], dtype=bool)
+    is_sum = sums[tgt_i] if n else np.zeros(0, bool)
     need_roll = np.flatnonzero(~has_own & is_sum)
     if len(need_roll):
         own: dict[tuple[str, str, int], Decimal] = {
-            (r, i, int(y)): v
+            code_key(r, i, y): v
             for r, i, y, v, p in zip(
-                fig_regions.tolist(),
-                fig_indicators.tolist(),
+                fig_r.tolist(),
+                fig_i.tolist(),
                 fig_years.tolist(),
                 fig_values.decimals.tolist(),
                 fig_values.present.tolist(),
@@ -734,17 +769,12 @@ def _score_frames(
         actual_out[i] = float(a_dec[i])
 
     # ---------------------------------------------------------------- regions
-    region_codes_u, region_idx = (
-        np.unique(regions, return_inverse=True) if n else (np.array([], dtype=object), np.zeros(0, np.int64))
-    )
-    year_u, year_idx = (
-        np.unique(years, return_inverse=True) if n else (np.array([], np.int64), np.zeros(0, np.int64))
-    )
-    group_key = region_idx.astype(np.int64) * max(len(year_u), 1) + year_idx
+    group_key = tgt_r * year_span + (years - first_year)
     group_u, group = np.unique(group_key, return_inverse=True)
+    group = group.reshape(-1)
     g_count = len(group_u)
-    g_region = region_codes_u[group_u // max(len(year_u), 1)] if g_count else np.array([], dtype=object)
-    g_year = year_u[group_u % max(len(year_u), 1)] if g_count else np.array([], dtype=np.int64)
+    g_region = region_vocab[group_u // year_span] if g_count else np.array([], dtype=object)
+    g_year = (group_u % year_span + first_year).astype(np.int64) if g_count else np.array([], dtype=np.int64)
     status_present = present & met, present & ~met, ~present
     g_met = np.bincount(group, weights=status_present[0], minlength=g_count).astype(np.int64)
     g_not_met = np.bincount(group, weights=status_present[1], minlength=g_count).astype(np.int64)
@@ -753,7 +783,9 @@ def _score_frames(
     g_points = np.bincount(group, weights=points_float, minlength=g_count)
     g_max = np.bincount(group, weights=W.astype(np.float64), minlength=g_count)  # exact below 2^53
     g_exact = np.zeros(g_count, dtype=bool)
-    g_exact[np.unique(group[exact_rows | (present & ~fast) | ~w_num.fast])] = True
+    # Rows outside the int64 tier have no float points: their regions are summed in
+    # Decimal. (A row whose own rounding was a tie has accurate float points.)
+    g_exact[np.unique(group[(present & ~fast) | ~w_num.fast])] = True
     g_items: dict[int, list[tuple[Decimal, Decimal]]] = defaultdict(list)
     if items is not None and len(items):
         where_group = {
@@ -854,8 +886,7 @@ def _score_frames(
         columns=TARGET_COLUMNS,
     )
     if n:
-        ind_rank = pd.factorize(indicators, sort=True)[0]
-        targets_out = targets_out.take(np.lexsort((ind_rank, years, region_idx))).reset_index(drop=True)
+        targets_out = targets_out.take(np.lexsort((tgt_i, years, tgt_r))).reset_index(drop=True)
     regions_out = pd.DataFrame(
         {
             "region_code": pd.Series(g_region, dtype=object),
@@ -876,9 +907,7 @@ def _score_frames(
         columns=REGION_COLUMNS,
     )
     if g_count:
-        regions_out = regions_out.take(np.lexsort((group_u // max(len(year_u), 1), g_year))).reset_index(
-            drop=True
-        )
+        regions_out = regions_out.take(np.lexsort((group_u // year_span, g_year))).reset_index(drop=True)
     return ScoreResult(targets=targets_out, regions=regions_out)
 
 
