@@ -175,7 +175,8 @@ def bench_scoring(ctx: Context) -> list[Row]:
     floor = run_child(ctx, "scoring", "floor", {"year": ctx.year, "repeat": 5})
     project = run_child(ctx, "scoring", "project", {"year": ctx.year, "tag": "scoring"})
     breakdown = run_child(ctx, "scoring", "breakdown", {"year": ctx.year})
-    row.data = {"project": project, "floor": floor, "breakdown": breakdown}
+    write_floor = run_child(ctx, "scoring", "write_floor", {"year": ctx.year, "repeat": 3})
+    row.data = {"project": project, "floor": floor, "breakdown": breakdown, "write_floor": write_floor}
     if _unavailable(row, project, floor):
         return [row]
     p, f = median(project["samples"]), median(floor["samples"])
@@ -204,6 +205,13 @@ def bench_scoring(ctx: Context) -> list[Row]:
         f"floor: COPY (SELECT ...) TO STDOUT of the year's targets and figures "
         f"({floor['detail']['rows_read']:,} rows), median of {len(floor['samples'])}"
     )
+    if write_floor.get("available") and not write_floor.get("error"):
+        w = median(write_floor["samples"])
+        row.notes.append(
+            f"PostgreSQL alone replacing the stored result (DELETE + INSERT ... SELECT of the same "
+            f"{write_floor['detail']['rows_written']:,} rows, COMMIT; median of {len(write_floor['samples'])}): "
+            f"{w:.2f} s; read floor + write floor = {f + w:.2f} s, project / that = {ratio(p, f + w):.1f}x"
+        )
     return [row]
 
 
@@ -302,7 +310,8 @@ def bench_import(ctx: Context) -> list[Row]:
     floor = run_child(ctx, "import", "floor", {**params, "repeat": 3})
     project = run_child(ctx, "import", "project", {**params, "tag": "import"})
     breakdown = run_child(ctx, "scoring", "breakdown", {"year": ctx.year})
-    row.data = {"project": project, "floor": floor, "breakdown": breakdown}
+    write_floor = run_child(ctx, "scoring", "write_floor", {"year": ctx.year, "repeat": 3})
+    row.data = {"project": project, "floor": floor, "breakdown": breakdown, "write_floor": write_floor}
     if _unavailable(row, project, floor):
         return [row]
     p, f = median(project["samples"]), median(floor["samples"])
