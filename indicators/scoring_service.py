@@ -37,6 +37,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -569,6 +570,28 @@ def compute_scores(
         log.exception("scoring runs %s failed", [r.pk for r in runs])
         raise
     return summaries
+
+
+# A national run takes seconds to minutes; a run still "running" after this long was
+# killed with its worker (SIGKILL, OOM, machine restart) and will never finish.
+STALE_RUN_AFTER = timedelta(hours=6)
+
+
+def abandon_stale_runs(*, now: datetime | None = None) -> int:
+    """Mark runs left "running" for longer than STALE_RUN_AFTER as failed; return how many.
+
+    A killed worker cannot close its ScoreRun rows (their transaction was rolled
+    back, so no scores of theirs were stored). The nightly task calls this, so the
+    run list does not show them as running forever.
+    """
+    now = now or timezone.now()
+    return ScoreRun.objects.filter(
+        status=ScoreRun.Status.RUNNING, started_at__lt=now - STALE_RUN_AFTER
+    ).update(
+        status=ScoreRun.Status.FAILED,
+        error="运行中断：超过 6 小时未完成（工作进程可能已被终止），本次运行未写入任何得分。",
+        finished_at=now,
+    )
 
 
 def years_with_targets() -> list[int]:

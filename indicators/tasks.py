@@ -3,8 +3,9 @@
 - `compute_scores_task` runs `scoring_service.compute_scores` for a year and scope.
 - `schedule_rescore(year=..., region_id=...)` is what approvals call: it coalesces
   a burst of changes into one run per (year, province).
-- `nightly_scores_task` (celery beat, see CELERY_BEAT_SCHEDULE in settings) fans out
-  one national run per year that has targets.
+- `nightly_scores_task` (celery beat, see CELERY_BEAT_SCHEDULE in settings) marks runs
+  a killed worker left "running" as failed, then fans out one national run per year
+  that has targets.
 
 Coalescing. A cache key per (year, province) marks "a run is pending". The first
 change of a burst adds the key and enqueues the task with a countdown of
@@ -28,7 +29,12 @@ from django.core.cache import cache
 from django.db import OperationalError, transaction
 
 from indicators.models import Region
-from indicators.scoring_service import compute_scores, rescore_scope_for, years_with_targets
+from indicators.scoring_service import (
+    abandon_stale_runs,
+    compute_scores,
+    rescore_scope_for,
+    years_with_targets,
+)
 from quality_city.resilience import cache_call, enqueue_or_run_inline
 
 # How long a pending key outlives its countdown when no worker picks the task up.
@@ -104,7 +110,8 @@ def schedule_rescore(*, year: int, region_id: int, trigger: str = "approval") ->
 
 @shared_task(name="indicators.nightly_scores")
 def nightly_scores_task() -> list[int]:
-    """Nightly: rescore every year that has targets, nationally, both bases."""
+    """Nightly: close runs a killed worker left open, then rescore every year that has targets."""
+    abandon_stale_runs()
     years = years_with_targets()
     for year in years:
         compute_scores_task.delay(year=year, trigger="nightly")

@@ -147,3 +147,25 @@ def test_the_nightly_task_rescores_every_year_with_targets(hebei_targets):
         (2015, "nightly"),
     ]
     assert ScoreRun.objects.filter(region__isnull=True).count() == 4
+
+
+def test_the_nightly_task_fails_runs_a_killed_worker_left_running(hebei_targets, region):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    stale = ScoreRun.objects.create(year=2015, basis="self", trigger="task")
+    recent = ScoreRun.objects.create(year=2015, basis="verified", trigger="task")
+    ScoreRun.objects.filter(pk=stale.pk).update(started_at=timezone.now() - timedelta(hours=7))
+    ScoreRun.objects.filter(pk=recent.pk).update(started_at=timezone.now() - timedelta(hours=1))
+
+    nightly_scores_task.delay()
+
+    stale.refresh_from_db()
+    recent.refresh_from_db()
+    assert stale.status == ScoreRun.Status.FAILED
+    assert "运行中断" in stale.error and stale.finished_at is not None
+    # A run that may still be working is left alone.
+    assert recent.status == ScoreRun.Status.RUNNING
+    # The nightly runs themselves finished.
+    assert ScoreRun.objects.filter(trigger="nightly", status=ScoreRun.Status.DONE).count() == 2
