@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from indicators.scoring import score
+from tests.indicators.test_scoring import FIGURE_COLUMNS, TARGET_INPUT_COLUMNS
 
 REGIONS = pd.DataFrame(
     [
@@ -80,20 +81,10 @@ def datasets(draw: st.DrawFn):
                 points = draw(st.one_of(st.none(), st.decimals(min_value=0, max_value=maximum, places=2)))
                 items.append((region, year, code, maximum, points))
     return (
-        pd.DataFrame(figures, columns=["region_code", "indicator_code", "year", "value"]),
+        pd.DataFrame(figures, columns=FIGURE_COLUMNS),
         pd.DataFrame(
             targets,
-            columns=[
-                "region_code",
-                "indicator_code",
-                "year",
-                "comparator",
-                "target",
-                "weight",
-                "rule",
-                "rule_param",
-                "veto",
-            ],
+            columns=TARGET_INPUT_COLUMNS,
         ),
         pd.DataFrame(items, columns=["region_code", "year", "item_code", "max_points", "points"]),
     )
@@ -124,21 +115,11 @@ def test_a_total_on_a_half_cent_tie_is_decided_in_decimal() -> None:
             ("K1", "N1", 2024, ">=", Decimal("8"), Decimal("1"), "ratio", None, False),
             ("K1", "N2", 2024, ">=", Decimal("3"), Decimal("7"), "threshold", None, False),
         ],
-        columns=[
-            "region_code",
-            "indicator_code",
-            "year",
-            "comparator",
-            "target",
-            "weight",
-            "rule",
-            "rule_param",
-            "veto",
-        ],
+        columns=TARGET_INPUT_COLUMNS,
     )
     figures = pd.DataFrame(
         [("K1", "N1", 2024, Decimal("1")), ("K1", "N2", 2024, Decimal("2"))],
-        columns=["region_code", "indicator_code", "year", "value"],
+        columns=FIGURE_COLUMNS,
     )
     fast, exact = both(figures, targets, None)
     # 100 * 0.125 / 8 = 1.5625 -> 1.56; the row points 0.125 are exact in 4 places.
@@ -158,21 +139,9 @@ def test_a_total_on_a_half_cent_tie_is_decided_in_decimal() -> None:
 def test_rows_outside_the_fast_tier_keep_exact_rounding(actual, target, completion, points) -> None:
     targets = pd.DataFrame(
         [("K1", "N1", 2024, ">=", target, Decimal("4"), "ratio", None, False)],
-        columns=[
-            "region_code",
-            "indicator_code",
-            "year",
-            "comparator",
-            "target",
-            "weight",
-            "rule",
-            "rule_param",
-            "veto",
-        ],
+        columns=TARGET_INPUT_COLUMNS,
     )
-    figures = pd.DataFrame(
-        [("K1", "N1", 2024, actual)], columns=["region_code", "indicator_code", "year", "value"]
-    )
+    figures = pd.DataFrame([("K1", "N1", 2024, actual)], columns=FIGURE_COLUMNS)
     fast, exact = both(figures, targets, None)
     assert fast.targets.loc[0, "completion"] == completion
     assert fast.targets.loc[0, "points"] == points
