@@ -14,6 +14,7 @@ A point that stands for a region carries its drill-down URL as the first item of
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -289,34 +290,37 @@ def ranking_bar(df: pd.DataFrame, highlight: str | None, mean: float | None) -> 
     fig = _figure(height, showlegend=True, bargap=0.3)
     if df.empty:
         return _empty(fig, "本年度暂无下级地区得分")
+    codes = df["地区代码"].tolist()
     labels = [
         f"<b>{n} ◀ 本地区</b>" if c == highlight else n
-        for n, c in zip(df["地区"], df["地区代码"], strict=True)
+        for n, c in zip(df["地区"].tolist(), codes, strict=True)
     ]
+    # One pass over the columns, then the rows of each grade by position: filtering
+    # the frame once per grade costs more than the whole figure.
+    totals, grades, index = df["总分"].tolist(), df["等级"].tolist(), df.index.tolist()
+    custom = df[["_url", "排名", "参评数", "等级"]].values.tolist()
     for grade in "ABCD":
-        part = df[df["等级"] == grade]
-        if part.empty:
+        rows = [i for i, g in enumerate(grades) if g == grade]
+        if not rows:
             continue
         fig["data"].append(
             {
                 "type": "bar",
-                "x": _none_to_nan(part["总分"]),
-                "y": [labels[i] for i in part.index],
+                "x": _none_to_nan(totals[i] for i in rows),
+                "y": [labels[index[i]] for i in rows],
                 "orientation": "h",
                 "name": f"{grade} 级",
                 "marker": {
                     "color": GRADE_COLORS[grade],
                     "line": {
-                        "color": [
-                            HIGHLIGHT if c == highlight else GRADE_COLORS[grade] for c in part["地区代码"]
-                        ],
-                        "width": [3 if c == highlight else 0 for c in part["地区代码"]],
+                        "color": [HIGHLIGHT if codes[i] == highlight else GRADE_COLORS[grade] for i in rows],
+                        "width": [3 if codes[i] == highlight else 0 for i in rows],
                     },
                 },
-                "text": [f"{t:.2f}" for t in part["总分"]],
+                "text": [f"{totals[i]:.2f}" for i in rows],
                 "textposition": "outside",
                 "cliponaxis": False,
-                "customdata": part[["_url", "排名", "参评数", "等级"]].values.tolist(),
+                "customdata": [custom[i] for i in rows],
                 "hovertemplate": "%{y}<br>总分 %{x:.2f} 分 · %{customdata[3]} 级<br>第 %{customdata[1]} / %{customdata[2]} 名<br>点击查看该地区<extra></extra>",
             }
         )
@@ -361,40 +365,46 @@ def ranking_bar(df: pd.DataFrame, highlight: str | None, mean: float | None) -> 
 
 def completion_heatmap(df: pd.DataFrame, regions: list[str], indicators: list[str]) -> Figure:
     """Completion (%) of every target, indicators down, regions across; blank cells have no target."""
+    if df.empty:
+        return completion_heatmap_cells({}, regions, indicators)
+    columns = ("地区", "指标", "完成率(%)", "_status", "_url", "_actual_text", "_target_text")
+    cells = {(reg, ind): rest for reg, ind, *rest in zip(*(df[c].tolist() for c in columns), strict=True)}
+    return completion_heatmap_cells(cells, regions, indicators)
+
+
+def completion_heatmap_cells(
+    cell: dict[tuple[str, str], Sequence], regions: list[str], indicators: list[str]
+) -> Figure:
+    """:func:`completion_heatmap` from its cells: (region, indicator) -> (completion (%),
+    status, url, actual text, target text), the frame's columns of that name.
+
+    A comparison page passes the cells it built row by row instead of a data frame
+    it would only take apart again.
+    """
     height = max(260, 110 + 24 * len(indicators))
     fig = _figure(height, showlegend=False, margin={"l": 10, "r": 16, "t": 16, "b": 10})
-    if df.empty:
+    if not cell:
         return _empty(fig, "本年度暂无指标得分")
-    cell = {(r["地区"], r["指标"]): r for r in records(df)}
     z, text, custom = [], [], []
     for ind in indicators:
         zr, tr, cr = [], [], []
         for reg in regions:
-            r = cell.get((reg, ind))
-            if r is None:
+            found = cell.get((reg, ind))
+            if found is None:
                 zr.append(None)
                 tr.append("")
                 cr.append(["", reg, ind, "无目标", "", "", ""])
                 continue
-            comp = r["完成率(%)"]
-            if r["_status"] == "missing" or comp is None or (isinstance(comp, float) and math.isnan(comp)):
+            comp, status, url, actual_text, target_text = found
+            if status == "missing" or comp is None or (isinstance(comp, float) and math.isnan(comp)):
                 zr.append(0.0)
                 tr.append("缺")
-                cr.append([r["_url"], reg, ind, "缺报", r["_actual_text"], r["_target_text"], "—"])
+                cr.append([url, reg, ind, "缺报", actual_text, target_text, "—"])
             else:
-                zr.append(min(float(comp), 100.0))
-                tr.append(f"{float(comp):.0f}")
-                cr.append(
-                    [
-                        r["_url"],
-                        reg,
-                        ind,
-                        STATUS_LABELS[r["_status"]],
-                        r["_actual_text"],
-                        r["_target_text"],
-                        f"{float(comp):.1f}%",
-                    ]
-                )
+                comp = float(comp)
+                zr.append(min(comp, 100.0))
+                tr.append(f"{comp:.0f}")
+                cr.append([url, reg, ind, STATUS_LABELS[status], actual_text, target_text, f"{comp:.1f}%"])
         z.append(zr)
         text.append(tr)
         custom.append(cr)
@@ -430,14 +440,16 @@ def score_distribution(df: pd.DataFrame, year: int) -> Figure:
     fig = _figure(320, showlegend=False)
     if df.empty:
         return _empty(fig, "暂无得分")
+    years, totals, grades = df["年度"].tolist(), df["总分"].tolist(), df["等级"].tolist()
+    custom = df[["_url", "地区", "等级", "排名"]].values.tolist()
     for yr in sorted(df["年度"].unique()):
-        part = df[df["年度"] == yr]
+        rows = [i for i, y in enumerate(years) if y == yr]
         label = f"{yr} 年" + ("（本年）" if yr == year else "（上年）")
         fig["data"].append(
             {
                 "type": "box",
-                "y": _none_to_nan(part["总分"]),
-                "x": [label] * len(part),
+                "y": _none_to_nan(totals[i] for i in rows),
+                "x": [label] * len(rows),
                 "name": label,
                 "boxpoints": False,
                 "fillcolor": "rgba(86,180,233,0.15)" if yr == year else "rgba(153,153,153,0.12)",
@@ -448,16 +460,16 @@ def score_distribution(df: pd.DataFrame, year: int) -> Figure:
         fig["data"].append(
             {
                 "type": "scatter",
-                "y": _none_to_nan(part["总分"]),
-                "x": [label] * len(part),
+                "y": _none_to_nan(totals[i] for i in rows),
+                "x": [label] * len(rows),
                 "mode": "markers",
                 "marker": {
                     "size": 11,
-                    "color": [GRADE_COLORS[g] for g in part["等级"]],
+                    "color": [GRADE_COLORS[grades[i]] for i in rows],
                     "line": {"color": "#fff", "width": 1},
                     "opacity": 1.0 if yr == year else 0.55,
                 },
-                "customdata": part[["_url", "地区", "等级", "排名"]].values.tolist(),
+                "customdata": [custom[i] for i in rows],
                 "hovertemplate": "%{customdata[1]}<br>总分 %{y:.2f} 分 · %{customdata[2]} 级 · 第 %{customdata[3]} 名<extra></extra>",
                 "name": label,
             }
@@ -478,28 +490,32 @@ def score_map(df: pd.DataFrame, highlight: str | None) -> Figure:
     server). The y axis is scaled by 1/cos(latitude) so distances look right.
     """
     fig = _figure(420, showlegend=False)
-    placed = df.dropna(subset=["经度", "纬度"])
-    if placed.empty:
+    # Plain lists and row positions instead of a filtered frame per group (same rows).
+    lons, lats, totals = df["经度"].tolist(), df["纬度"].tolist(), df["总分"].tolist()
+    codes, names = df["地区代码"].tolist(), df["地区"].tolist()
+    placed = [i for i in range(len(lons)) if not pd.isna(lons[i]) and not pd.isna(lats[i])]
+    if not placed:
         return _empty(fig, "下级地区无坐标")
-    lon = [float(v) for v in placed["经度"]]
-    lat = [float(v) for v in placed["纬度"]]
+    lon = [float(lons[i]) for i in placed]
+    lat = [float(lats[i]) for i in placed]
+    custom = df[["_url", "地区", "_total_text", "_grade_text"]].values.tolist()
     # Scored regions first (coloured by total), then the unscored ones as grey rings:
     # painting "no score" as 0 would read as the worst score.
     for scored in (True, False):
-        part = placed[placed["总分"].notna() == scored]
-        if part.empty:
+        rows = [i for i in placed if (not pd.isna(totals[i])) == scored]
+        if not rows:
             continue
-        codes = part["地区代码"].tolist()
+        part_codes = [codes[i] for i in rows]
         marker: dict[str, Any] = {
-            "size": [24 if c == highlight else 18 for c in codes],
+            "size": [24 if c == highlight else 18 for c in part_codes],
             "line": {
-                "color": [HIGHLIGHT if c == highlight else "#52606d" for c in codes],
-                "width": [3 if c == highlight else 1 for c in codes],
+                "color": [HIGHLIGHT if c == highlight else "#52606d" for c in part_codes],
+                "width": [3 if c == highlight else 1 for c in part_codes],
             },
         }
         if scored:
             marker.update(
-                color=[float(v) for v in part["总分"]],
+                color=[float(totals[i]) for i in rows],
                 cmin=60,
                 cmax=100,
                 colorscale=SCORE_SCALE,
@@ -509,19 +525,19 @@ def score_map(df: pd.DataFrame, highlight: str | None) -> Figure:
         else:
             # An open symbol is drawn in the marker colour: a grey ring.
             marker.update(color="#9aa5b1", symbol="circle-open")
-            marker["line"]["width"] = [3 if c == highlight else 2 for c in codes]
+            marker["line"]["width"] = [3 if c == highlight else 2 for c in part_codes]
         fig["data"].append(
             {
                 "type": "scatter",
-                "x": [float(v) for v in part["经度"]],
-                "y": [float(v) for v in part["纬度"]],
+                "x": [float(lons[i]) for i in rows],
+                "y": [float(lats[i]) for i in rows],
                 "mode": "markers+text",
                 "name": "有得分" if scored else "无得分",
-                "text": part["地区"].tolist(),
+                "text": [names[i] for i in rows],
                 "textposition": "top center",
                 "textfont": {"size": 12, "color": INK if scored else MUTED},
                 "marker": marker,
-                "customdata": part[["_url", "地区", "_total_text", "_grade_text"]].values.tolist(),
+                "customdata": [custom[i] for i in rows],
                 "hovertemplate": "%{customdata[1]}<br>总分 %{customdata[2]} · %{customdata[3]}<br>经度 %{x:.2f}，纬度 %{y:.2f}<br>点击查看该地区<extra></extra>",
             }
         )

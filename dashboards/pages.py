@@ -12,16 +12,20 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from decimal import Context as DecimalContext
 from urllib.parse import urlencode
 
 import pandas as pd
+from django.conf import settings
 from django.http import QueryDict
+from django.template.defaultfilters import floatformat
 from django.urls import NoReverseMatch, reverse
+from django.utils import formats
 
 from accounts import policy
 from dashboards import charts, selectors
-from indicators.models import Basis, Indicator, Region, RegionScore, TargetScore
+from indicators.models import Basis, Indicator, Region, TargetScore
 from indicators.scoring import project_linear
 
 BASIS_LABELS = {"self": "自评", "verified": "核定"}
@@ -29,6 +33,11 @@ LEVEL_CHILD = {Region.Level.PROVINCE: "市", Region.Level.CITY: "县（市、区
 KEY_TILES = 8
 _UNSAFE_IN_FILENAMES = set(' \\/:*?"<>|：（）')
 LOST_TOP = 10
+
+HEAT_COLUMNS = [
+    "地区代码", "地区", "指标代码", "指标", "实际值", "目标值", "完成率(%)", "状态",
+    "_status", "_url", "_actual_text", "_target_text",
+]  # fmt: skip
 
 PAGE_TITLES = {
     "overview": "地区概览",
@@ -116,19 +125,61 @@ def page_url(page: str, code: str, filters: Filters | None = None, **overrides) 
     return _page_path(page, code) + (filters.query(**overrides) if filters else "")
 
 
+def indicator_urls(page: str, code: str, filters: Filters) -> Callable[[str], str]:
+    """``lambda ind: page_url(page, code, filters, indicator=ind)``, with the path and
+    the other parameters encoded once: the indicator is the last parameter of a query."""
+    base = page_url(page, code, filters, indicator=None)
+    sep = "&" if "?" in base else "?"
+    return lambda indicator: f"{base}{sep}{urlencode({'indicator': indicator})}" if indicator else base
+
+
+_QUANTA = {1: Decimal("0.1"), 2: Decimal("0.01")}
+_WIDE = DecimalContext(prec=60)
+
+
+def fixed(value: Decimal | float | int, places: int) -> str:
+    """What ``{{ value|floatformat:places }}`` shows (places 1 or 2) for a finite number.
+
+    The same rounding (the decimal form of the value, half up) and the same
+    localised decimal separator, without the filter's generality: a table of
+    targets formats a few hundred numbers per request.
+    """
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    if not d.is_finite() or settings.USE_THOUSAND_SEPARATOR:
+        return floatformat(value, places)
+    rounded = d.quantize(_QUANTA[places], ROUND_HALF_UP, _WIDE)
+    text = f"{rounded if rounded else abs(rounded):f}"
+    return text.replace(".", formats.get_format("DECIMAL_SEPARATOR"))
+
+
+def _percent_text(value: float | None) -> str:
+    """What ``{{ value|floatformat:1 }}%`` shows, or — without a value."""
+    return "—" if value is None else f"{fixed(value, 1)}%"
+
+
 # --------------------------------------------------------------------------- charts
 
 
 @dataclass
 class Chart:
+    """One chart of a page. `source` is its data frame, or a function that builds it
+    when first asked (the CSV download): a page whose figure is drawn from plain
+    lists need not build a thousand-row frame on every request."""
+
     key: str
     title: str
-    frame: pd.DataFrame
+    source: pd.DataFrame | Callable[[], pd.DataFrame]
     figure: charts.Figure | None = None
     note: str = ""
     wide: bool = False
     csv_url: str = ""
     filename: str = ""
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if callable(self.source):
+            self.source = self.source()
+        return self.source
 
     def csv_frame(self) -> pd.DataFrame:
         return self.frame[[c for c in self.frame.columns if not str(c).startswith("_")]]
@@ -168,7 +219,7 @@ def _target_text(comparator: str, value: Decimal | float | None, unit: str) -> s
     return f"{sign} {charts.format_value(value, unit)}"
 
 
-def _completion_pct(ts: TargetScore) -> float | None:
+def _completion_pct(ts: selectors.ScoreRow) -> float | None:
     return None if ts.completion is None else round(float(ts.completion) * 100, 2)
 
 
@@ -178,13 +229,19 @@ def _completion_pct(ts: TargetScore) -> float | None:
 def build_overview(user, region: Region, params: QueryDict, *, figures: bool = True) -> Page:
     """Score, grade, rank and change; KPI tiles; met/not met/missing; at risk; categories."""
     filters = Filters.parse(params)
-    years = selectors.score_years(region)
+    years, lines = selectors.family_scores(region)
     # A region without a score of its own (a province nobody ranks) still gets its children's years.
     filters.resolve_scores(years.own or years.children)
     page = Page("overview", region, filters)
     year, basis = filters.year, filters.basis
+    trend_url = indicator_urls("trend", region.code, filters)
 
-    history = selectors.region_scores([region.pk], filters.years, [basis]) if year is not None else {}
+    shown_years = set(filters.years)
+    history = (
+        {k: v for k, v in lines.items() if k[0] == region.pk and k[2] == basis and k[1] in shown_years}
+        if year is not None
+        else {}
+    )
     score = history.get((region.pk, year, basis)) if year is not None else None
     prev = history.get((region.pk, year - 1, basis)) if year is not None else None
     scores = selectors.target_scores([region.pk], year, basis) if year is not None else []
@@ -205,9 +262,9 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
     )
 
     # Scores by category (always all categories: the filter narrows the lists below).
-    by_cat: dict[str, list[TargetScore]] = defaultdict(list)
+    by_cat: dict[str, list[selectors.ScoreRow]] = defaultdict(list)
     for ts in scores:
-        by_cat[ts.indicator.category].append(ts)
+        by_cat[ts.category].append(ts)
     cat_rows = []
     for cat, label in Indicator.Category.choices:
         rows = by_cat.get(cat)
@@ -231,21 +288,25 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
         figures,
     )
 
-    shown = [t for t in scores if not filters.category or t.indicator.category == filters.category]
+    shown = [t for t in scores if not filters.category or t.category == filters.category]
 
     # Where the points were lost.
-    lost_rows = []
+    # Sorted first, formatted after: only the top LOST_TOP rows are drawn.
+    losing = []
     for t in shown:
         lost = float(t.weight) - float(t.points)
-        if lost <= 0.00005:
-            continue
-        unit = t.indicator.unit
+        if lost > 0.00005:
+            losing.append((round(lost, 4), t))
+    losing.sort(key=lambda pair: (-pair[0], pair[1].code))
+    lost_rows = []
+    for lost, t in losing[:LOST_TOP]:
+        unit = t.unit
         lost_rows.append(
             {
-                "指标代码": t.indicator.code,
-                "指标": t.indicator.name_zh,
+                "指标代码": t.code,
+                "指标": t.name_zh,
                 "状态": charts.STATUS_LABELS.get(t.status, t.status),
-                "失分": round(lost, 4),
+                "失分": lost,
                 "权重": _f(t.weight),
                 "得分": _f(t.points),
                 "实际值": _f(t.actual),
@@ -258,9 +319,8 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
                 "_completion_text": charts.format_percent(_completion_pct(t)),
             }
         )
-    lost_rows.sort(key=lambda r: (-r["失分"], r["指标代码"]))
     lost_df = pd.DataFrame(
-        lost_rows[:LOST_TOP],
+        lost_rows,
         columns=[
             "指标代码", "指标", "状态", "失分", "权重", "得分", "实际值", "目标值", "完成率(%)",
             "_status", "_veto", "_actual_text", "_target_text", "_completion_text",
@@ -275,27 +335,26 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
     )
 
     # KPI tiles: veto targets first, then the heaviest, then catalogue order.
-    key = sorted(
-        shown, key=lambda t: (not t.veto, -float(t.weight), t.indicator.sort_order, t.indicator.code)
-    )
+    key = sorted(shown, key=lambda t: (not t.veto, -float(t.weight), t.sort_order, t.code))
     tiles = []
     for t in key[:KEY_TILES]:
-        unit = t.indicator.unit
+        unit = t.unit
         comp = _completion_pct(t)
         tiles.append(
             {
-                "code": t.indicator.code,
-                "name": t.indicator.name_zh,
+                "code": t.code,
+                "name": t.name_zh,
                 "actual": charts.format_value(t.actual, unit),
                 "target": _target_text(t.comparator, t.target, unit),
                 "completion": comp,
-                "bar": 0 if comp is None else max(0.0, min(100.0, comp)),
+                "bar": fixed(0 if comp is None else max(0.0, min(100.0, comp)), 1),
+                "completion_text": _percent_text(comp),
                 "status": t.status,
                 "status_label": charts.STATUS_LABELS.get(t.status, t.status),
                 "points": _f(t.points),
                 "weight": _f(t.weight),
                 "veto": t.veto,
-                "url": page_url("trend", region.code, filters, indicator=t.indicator.code),
+                "url": trend_url(t.code),
             }
         )
 
@@ -323,14 +382,14 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
                 "latest": charts.format_value(p.values[-1], unit) if p.values else "—",
                 "latest_year": p.years[-1] if p.years else None,
                 "points": len(p.years),
-                "plan": t.plan.name,
-                "url": page_url("trend", region.code, filters, indicator=t.indicator.code),
+                "plan": t.plan_name,
+                "url": trend_url(t.indicator.code),
             }
         )
 
     page.context.update(
         compare_url=page_url("compare", region.code, filters) if years.children else None,
-        vetoes=[t.indicator.name_zh for t in scores if t.veto and t.status == TargetScore.Status.NOT_MET],
+        vetoes=[t.name_zh for t in scores if t.veto and t.status == TargetScore.Status.NOT_MET],
         score=score,
         prev=prev,
         delta=(_f(score.total) - _f(prev.total)) if score and prev else None,
@@ -342,13 +401,19 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
         projected_total=len(proj),
         on_track=sum(1 for p in proj if p.projected is not None and not p.at_risk),
         no_projection=sum(1 for p in proj if p.projected is None),
+        # Every cell as text: the table has a row per target, and each filter or
+        # attribute lookup in the template costs more than formatting it here.
         targets=[
             {
-                "ts": t,
-                "actual": charts.format_value(t.actual, t.indicator.unit),
-                "target": _target_text(t.comparator, t.target, t.indicator.unit),
-                "completion": _completion_pct(t),
-                "url": page_url("trend", region.code, filters, indicator=t.indicator.code),
+                "url": trend_url(t.code),
+                "name": t.name_zh,
+                "veto": t.veto,
+                "actual": charts.format_value(t.actual, t.unit),
+                "target": _target_text(t.comparator, t.target, t.unit),
+                "completion": _percent_text(_completion_pct(t)),
+                "points": f"{fixed(t.points, 2)} / {fixed(t.weight, 2)}",
+                "status": t.status,
+                "status_label": str(TargetScore.Status(t.status).label),
             }
             for t in shown
         ],
@@ -359,7 +424,7 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
 # --------------------------------------------------------------------------- comparison
 
 
-def _grade_text(rs: RegionScore | None) -> str:
+def _grade_text(rs: selectors.ScoreLine | None) -> str:
     if rs is None:
         return "无得分"
     return f"{rs.grade} 级" + ("（一票否决）" if rs.vetoed else "")
@@ -368,13 +433,14 @@ def _grade_text(rs: RegionScore | None) -> str:
 def build_compare(user, region: Region, params: QueryDict, *, figures: bool = True) -> Page:
     """Every child's position: ranked totals, completion heatmap, distribution, map."""
     filters = Filters.parse(params)
-    years = selectors.score_years(region)
+    years, lines = selectors.family_scores(region)
     filters.resolve_scores(years.children)
     page = Page("compare", region, filters)
     year, basis = filters.year, filters.basis
     kids = selectors.children(region)
     ids = [k.pk for k in kids]
-    scores = selectors.region_scores([region.pk, *ids], [year, year - 1], [basis]) if year else {}
+    # The region's and its children's scores of the year and the year before.
+    scores = {k: v for k, v in lines.items() if k[2] == basis and k[1] in (year, year - 1)} if year else {}
     tscores = selectors.target_score_rows(ids, year, basis, filters.category) if year and ids else []
     highlight = _highlight(user, kids)
     child_filters = Filters(year=year, basis=basis, category=filters.category)
@@ -418,48 +484,46 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
         figures,
     )
 
-    by_id = {k.pk: k for k in kids}
-    heat_rows = []
-    for t in tscores:
-        k = by_id[t["region_id"]]
-        unit = t["indicator__unit"]
-        completion = None if t["completion"] is None else round(float(t["completion"]) * 100, 2)
-        heat_rows.append(
-            {
-                "地区代码": k.code,
-                "地区": k.name,
-                "指标代码": t["indicator__code"],
-                "指标": t["indicator__name_zh"],
-                "实际值": _f(t["actual"]),
-                "目标值": _f(t["target"]),
-                "完成率(%)": completion,
-                "状态": charts.STATUS_LABELS.get(t["status"], t["status"]),
-                "_status": t["status"],
-                "_url": child_url[k.code],
-                "_actual_text": charts.format_value(t["actual"], unit),
-                "_target_text": _target_text(t["comparator"], t["target"], unit),
-            }
-        )
-    heat_df = pd.DataFrame(
-        heat_rows,
-        columns=[
-            "地区代码", "地区", "指标代码", "指标", "实际值", "目标值", "完成率(%)", "状态",
-            "_status", "_url", "_actual_text", "_target_text",
-        ],
-    )  # fmt: skip
+    # The heat map's cells for the figure (a row per county and indicator, a thousand
+    # for a city); its frame is built only when the CSV is asked for.
+    by_id = {k.pk: (k.code, k.name, child_url[k.code]) for k in kids}
+    heat_cells: dict[tuple[str, str], tuple] = {}
+    heat_texts = []
+    for region_id, actual, target, comparator, completion, status, _ind_code, ind_name, unit in tscores:
+        _code, name, url = by_id[region_id]
+        pct = None if completion is None else round(float(completion) * 100, 2)
+        actual_text = charts.format_value(actual, unit)
+        target_text = _target_text(comparator, target, unit)
+        heat_texts.append((pct, actual_text, target_text))
+        heat_cells[(name, ind_name)] = (pct, status, url, actual_text, target_text)
+
+    def heat_frame() -> pd.DataFrame:
+        cols: dict[str, list] = {c: [] for c in HEAT_COLUMNS}
+        for row, (pct, actual_text, target_text) in zip(tscores, heat_texts, strict=True):
+            region_id, actual, target, _comparator, _completion, status, ind_code, ind_name, _unit = row
+            code, name, url = by_id[region_id]
+            values = (
+                code, name, ind_code, ind_name, _f(actual), _f(target), pct,
+                charts.STATUS_LABELS.get(status, status), status, url, actual_text, target_text,
+            )  # fmt: skip
+            for column, value in zip(HEAT_COLUMNS, values, strict=True):
+                cols[column].append(value)
+        return pd.DataFrame(cols, columns=HEAT_COLUMNS)
+
     # Regions in rank order, then any without a score; indicators in catalogue order.
     ranked = [r["地区"] for r in rank_rows]
-    heat_regions = ranked + [k.name for k in kids if k.name not in ranked and k.name in set(heat_df["地区"])]
-    heat_inds = list(dict.fromkeys(t["indicator__name_zh"] for t in tscores))
+    in_heat = {by_id[t[0]][1] for t in tscores}
+    heat_regions = ranked + [k.name for k in kids if k.name not in ranked and k.name in in_heat]
+    heat_inds = list(dict.fromkeys(t[7] for t in tscores))
     page.add(
         Chart(
             "heatmap",
             "指标完成率热力图",
-            heat_df,
+            heat_frame,
             note="格内数字为完成率（%），“缺”为缺报；颜色 100% 及以上为深蓝",
             wide=True,
         ),
-        lambda: charts.completion_heatmap(heat_df, heat_regions, heat_inds),
+        lambda: charts.completion_heatmap_cells(heat_cells, heat_regions, heat_inds),
         figures,
     )
 

@@ -6,7 +6,8 @@ import json
 
 import plotly.io as pio
 from django import template
-from django.utils.html import json_script
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -28,10 +29,23 @@ class _FigureEncoder(json.JSONEncoder):
             return pio.to_json(o, validate=False, pretty=False, engine="json")
 
 
+# What django.utils.html.json_script escapes, as plain replacements: str.translate
+# with a mapping looks up every character of a 130 KB heat map (about 9 ms a page);
+# three str.replace calls give the same string in a fraction of that.
+_JSON_SCRIPT_ESCAPES = (("&", "\\u0026"), ("<", "\\u003C"), (">", "\\u003E"))
+
+
 @register.filter
 def figure_json(figure, key: str):
-    """<script type="application/json" id="fig-KEY"> with the figure: data, never code (CSP-safe)."""
-    return json_script(figure, f"fig-{key}", encoder=_FigureEncoder)
+    """<script type="application/json" id="fig-KEY"> with the figure: data, never code (CSP-safe).
+
+    The same markup as ``json_script(figure, f"fig-{key}")``: <, > and & escaped so
+    the data block cannot close its <script> element early.
+    """
+    text = _FigureEncoder().encode(figure)
+    for char, escaped in _JSON_SCRIPT_ESCAPES:
+        text = text.replace(char, escaped)
+    return format_html('<script id="{}" type="application/json">{}</script>', f"fig-{key}", mark_safe(text))
 
 
 @register.filter
