@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_process_shutdown
 
 from reports import services
 
@@ -12,6 +12,18 @@ from reports import services
 def _preload_renderers(**_kwargs) -> None:
     """Import WeasyPrint once when the worker starts (about 1 s), not in the first report."""
     import weasyprint  # noqa: F401
+
+
+@worker_process_shutdown.connect
+def _stop_chart_browser(**_kwargs) -> None:
+    """Close this pool process's chromium (reports.images keeps one per process).
+
+    A prefork child leaves through os._exit, which skips atexit: chromium would still
+    exit with its pipe, but its temporary profile directory would stay behind.
+    """
+    from reports.images import chart_server
+
+    chart_server().stop()
 
 
 @shared_task(bind=True, name="reports.generate_report", acks_late=True, max_retries=0)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 
 from django.utils import timezone
@@ -10,7 +12,8 @@ from django.utils import timezone
 from reports.exporters.base import ProgressCallback
 from reports.figures import ReportChart
 from reports.fonts import FontChoice
-from reports.images import chart_session
+from reports.images import ChartImages, chart_session
+from reports.pdf import preload_pdf_engine
 
 
 def today_cn(day: date | None = None) -> str:
@@ -18,6 +21,13 @@ def today_cn(day: date | None = None) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+@dataclass(frozen=True)
+class ReportCharts:
+    items: list[dict]  # for the template: key, number, title, uri (the image's src)
+    images: ChartImages  # for the PDF's URL fetcher: the PNG of each uri, as it is drawn
+
+
+@contextmanager
 def chart_images(
     build: Callable[[], list[ReportChart]],
     fonts: FontChoice,
@@ -25,27 +35,38 @@ def chart_images(
     *,
     start: int,
     end: int,
-) -> list[dict]:
-    """PNG data URIs of the charts through one kaleido session; progress from start to end %.
+    then: tuple[int, str],
+) -> Iterator[ReportCharts]:
+    """The charts of a report, drawn by the process's kaleido server while the PDF is typeset.
 
-    The session (chromium) starts first and boots while `build()` calls the
-    dashboards' figure builders, so the two overlap.
+    Render the PDF inside the block: the charts are queued to the browser first,
+    and WeasyPrint parses the HTML and applies the CSS (a quarter of its work)
+    while chromium draws; it waits for a chart only when it builds the chart's
+    box. Progress goes from `start` to `end` % as the charts are drawn, then
+    `then` (the layout step) once the last one is in.
+
+    The first report of a process starts the server; chromium boots while
+    `build()` calls the dashboards' figure builders and WeasyPrint is imported (a
+    worker has imported it at start already).
     """
-    out: list[dict] = []
     progress(start, "启动图表渲染")
     with chart_session(fonts.chart) as renderer:
         report_charts = build()
-        for number, chart in enumerate(report_charts, start=1):
-            out.append(
-                {
-                    "key": chart.key,
-                    "number": number,
-                    "title": chart.title,
-                    "uri": renderer.data_uri(chart.figure, width=chart.width, height=chart.height),
-                }
-            )
-            progress(
-                start + (end - start) * number // len(report_charts),
-                f"已渲染图表 {number}/{len(report_charts)}",
-            )
-    return out
+        preload_pdf_engine()  # while a first report's browser boots; a no-op afterwards
+        drawn = renderer.png_many([(chart.figure, chart.width, chart.height) for chart in report_charts])
+        total = len(report_charts)
+
+        def drawn_one(number: int) -> None:
+            progress(start + (end - start) * number // total, f"已渲染图表 {number}/{total}")
+            if number == total:
+                progress(*then)
+
+        images = ChartImages(drawn, total, drawn_one)
+        items = [
+            {"key": chart.key, "number": number, "title": chart.title, "uri": images.uri(number)}
+            for number, chart in enumerate(report_charts, start=1)
+        ]
+        if not total:
+            progress(*then)
+        yield ReportCharts(items, images)
+        images.finish()  # a chart the template did not show is still drawn, and its error raised

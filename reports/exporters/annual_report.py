@@ -31,19 +31,21 @@ class AnnualReportExporter(BaseExporter):
     def render_pdf(self, data: AnnualReportData, progress: ProgressCallback) -> bytes:
         progress(5, "检查中文字体")
         fonts = pdf_fonts()
-        charts = chart_images(lambda: annual_report_charts(data), fonts, progress, start=10, end=65)
-        progress(70, "排版 PDF")
-        pdf = render_pdf(
-            "reports/pdf/annual_report.html",
-            {
-                "data": data,
-                "charts": charts,
-                "title": self.title(data),
-                "running_title": self.title(data),
-                "generated_on": today_cn(),
-            },
-            fonts,
-        )
+        with chart_images(
+            lambda: annual_report_charts(data), fonts, progress, start=10, end=65, then=(70, "排版 PDF")
+        ) as charts:
+            pdf = render_pdf(
+                "reports/pdf/annual_report.html",
+                {
+                    "data": data,
+                    "charts": charts.items,
+                    "title": self.title(data),
+                    "running_title": self.title(data),
+                    "generated_on": today_cn(),
+                },
+                fonts,
+                images=charts.images.resolve,
+            )
         progress(95, "保存文件")
         return pdf
 

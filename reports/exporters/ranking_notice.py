@@ -41,26 +41,28 @@ class RankingNoticeExporter(BaseExporter):
     def render_pdf(self, data: RankingNoticeData, progress: ProgressCallback) -> bytes:
         progress(5, "检查中文字体")
         fonts = pdf_fonts()
-        charts = chart_images(lambda: ranking_notice_charts(data), fonts, progress, start=10, end=55)
-        progress(65, "排版 PDF")
         subordinates, noun, addressee = self._subordinates()
         by_grade = [(g, [r.region_name for r in data.rows if r.grade == g]) for g in "ABCD"]
-        pdf = render_pdf(
-            "reports/pdf/ranking_notice.html",
-            {
-                "data": data,
-                "charts": charts,
-                "title": self.title(data),
-                "running_title": f"{data.region_name}{data.year}年度质量强市工作考核结果通报",
-                "watermark": "" if data.published else DRAFT_WATERMARK,
-                "generated_on": today_cn(),
-                "subordinates": subordinates,
-                "subordinate_noun": noun,
-                "addressee": addressee,
-                "by_grade": by_grade,
-            },
-            fonts,
-        )
+        with chart_images(
+            lambda: ranking_notice_charts(data), fonts, progress, start=10, end=55, then=(65, "排版 PDF")
+        ) as charts:
+            pdf = render_pdf(
+                "reports/pdf/ranking_notice.html",
+                {
+                    "data": data,
+                    "charts": charts.items,
+                    "title": self.title(data),
+                    "running_title": f"{data.region_name}{data.year}年度质量强市工作考核结果通报",
+                    "watermark": "" if data.published else DRAFT_WATERMARK,
+                    "generated_on": today_cn(),
+                    "subordinates": subordinates,
+                    "subordinate_noun": noun,
+                    "addressee": addressee,
+                    "by_grade": by_grade,
+                },
+                fonts,
+                images=charts.images.resolve,
+            )
         progress(95, "保存文件")
         return pdf
 
