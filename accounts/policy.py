@@ -12,6 +12,10 @@ no other code decides who may touch which region. The rules (DESIGN §5):
 - superuser everything everywhere.
 - SYSTEM    the command line and scheduled jobs (`import_figures`, derivations):
             everything everywhere, recorded as nobody's user.
+- Published results widen reading: a published assessment's scores are readable by
+  the assessing region's users (`published_to`), and a ranking notice made from
+  published results by every user below the notice's region
+  (`can_download_report`): the counties receive their city's 通报.
 
 Segregation of duties: nobody approves a figure they entered themselves
 (`check_figure`), whatever their roles.
@@ -23,6 +27,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
 from accounts.models import Role
 
@@ -258,6 +263,39 @@ def regions_for(user: AbstractBaseUser | AnonymousUser, action: Action | str) ->
         else:
             qs = qs | Region.objects.filter(path__startswith=home.path)
     return qs
+
+
+# A ranking notice (考核结果通报) built from published results is sent to the regions it
+# ranks: users below the notice's region may download it, not request or regenerate it.
+_NOTICE_KIND = "ranking_notice"
+
+
+def can_download_report(user: AbstractBaseUser | AnonymousUser, artifact) -> bool:
+    """May `user` download the report artefact `artifact` (reports.ReportArtifact)?
+
+    EXPORT on the artefact's region; or the artefact is a ranking notice made from
+    published results and the user's own region lies below the notice's region (a
+    county reading its city's 通报). A draft notice (unpublished scores, 草稿
+    watermark) and annual reports stay with EXPORT.
+    """
+    if can(user, Action.EXPORT, artifact.region):
+        return True
+    if artifact.kind != _NOTICE_KIND or not artifact.published:
+        return False
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    home = user_region(user)
+    return home is not None and home.pk != artifact.region_id and home.is_within(artifact.region)
+
+
+def downloadable_reports_filter(user: AbstractBaseUser | AnonymousUser) -> Q:
+    """A filter on ReportArtifact for the artefacts `can_download_report` allows (lists)."""
+    exportable = Q(region__in=regions_for(user, Action.EXPORT))
+    home = user_region(user) if getattr(user, "is_active", False) else None
+    if home is None:
+        return exportable
+    above = [code for code in home.path.strip("/").split("/") if code and code != home.code]
+    return exportable | Q(kind=_NOTICE_KIND, published=True, region__code__in=above)
 
 
 def is_own_entry(user: AbstractBaseUser | AnonymousUser | SystemActor, figure: Figure) -> bool:

@@ -20,7 +20,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import policy
-from accounts.policy import Action
 from indicators.models import Basis, Region
 from reports import services
 from reports.errors import ReportError
@@ -71,14 +70,14 @@ class ReportViewSet(viewsets.ViewSet):
         artifact = ReportArtifact.objects.select_related("region").filter(pk=int(pk)).first()
         if artifact is None:
             raise Http404
-        if not policy.can(request.user, Action.EXPORT, artifact.region):
-            raise PermissionDenied(f"无权导出“{artifact.region.name}”的报告")
+        if not policy.can_download_report(request.user, artifact):
+            raise PermissionDenied(f"无权下载“{artifact.region.name}”的报告")
         return artifact
 
     @extend_schema(responses=ReportArtifactSerializer(many=True))
     def list(self, request: Request) -> Response:
         qs = (
-            ReportArtifact.objects.filter(region__in=policy.regions_for(request.user, Action.EXPORT))
+            ReportArtifact.objects.filter(policy.downloadable_reports_filter(request.user))
             .select_related("region")
             .order_by("-requested_at")[:100]
         )

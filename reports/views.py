@@ -1,8 +1,9 @@
 """Pages of the reports: request a report, watch its progress, download it.
 
 Every artefact is fetched through `_get_artifact_for_user`, which asks the one
-permission policy (EXPORT on the artefact's region): a user who may not export the
-region gets 403 on the page, the status endpoint and the download alike. Requests
+permission policy (`policy.can_download_report`: EXPORT on the artefact's region, or
+a published ranking notice of a region above the user's): anyone else gets 403 on
+the page, the status endpoint and the download alike. Requests
 go through `services.report_request`, which asks the same policy.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -45,11 +47,12 @@ class ReportRequestForm(forms.Form):
 
 
 def _get_artifact_for_user(request: HttpRequest, pk: int) -> ReportArtifact:
-    """The artefact, 404 when it does not exist, 403 when the user may not export its region."""
+    """The artefact, 404 when it does not exist, 403 when the user may not download it."""
     artifact = ReportArtifact.objects.select_related("region", "requested_by").filter(pk=pk).first()
     if artifact is None:
         raise Http404("报告不存在")
-    policy.check(request.user, Action.EXPORT, artifact.region)
+    if not policy.can_download_report(request.user, artifact):
+        raise PermissionDenied(f"无权下载“{artifact.region.name}”的报告")
     return artifact
 
 
@@ -102,7 +105,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "basis": request.GET.get("basis", Basis.VERIFIED),
     }
     recent = (
-        ReportArtifact.objects.filter(region__in=policy.regions_for(request.user, Action.EXPORT))
+        ReportArtifact.objects.filter(policy.downloadable_reports_filter(request.user))
         .select_related("region", "requested_by")
         .order_by("-requested_at")[:RECENT_LIMIT]
     )
