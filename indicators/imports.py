@@ -30,9 +30,12 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -738,3 +741,29 @@ def _instructions(region: Region, year: int) -> Iterable[str]:
     yield "5. 导入前系统会逐行校验并列出所有错误（行号、列名、原因）；有任何错误时整个文件都不会导入。"
     yield "6. 导入后数据为“草稿”状态，请在填报页面核对后提交审核（也可在导入时选择直接提交）。"
     yield "7. 可接受的文件：本模板（.xlsx）或 UTF-8 编码的 CSV；列名可用中文或英文（region_code, indicator_code, year, value, note）。"
+
+
+# Previews of uploaded files wait here, named by a token kept in the uploader's session.
+PENDING_IMPORT_DIR = "imports/pending"
+
+
+def purge_abandoned_previews(*, now: datetime | None = None) -> int:
+    """Delete preview files older than a session (nobody can commit them any more).
+
+    A preview lives in the uploader's session; when the session expires or the
+    user walks away, its file stays under imports/pending. The nightly task calls
+    this. Returns how many files were deleted.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    try:
+        _, names = default_storage.listdir(PENDING_IMPORT_DIR)
+    except FileNotFoundError:
+        return 0
+    deleted = 0
+    for name in names:
+        path = f"{PENDING_IMPORT_DIR}/{name}"
+        if default_storage.get_modified_time(path) < cutoff:
+            default_storage.delete(path)
+            deleted += 1
+    return deleted

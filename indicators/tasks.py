@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import OperationalError, transaction
 
+from indicators.imports import purge_abandoned_previews
 from indicators.models import Region
 from indicators.scoring_service import (
     abandon_stale_runs,
@@ -110,8 +111,10 @@ def schedule_rescore(*, year: int, region_id: int, trigger: str = "approval") ->
 
 @shared_task(name="indicators.nightly_scores")
 def nightly_scores_task() -> list[int]:
-    """Nightly: close runs a killed worker left open, then rescore every year that has targets."""
+    """Nightly: close runs a killed worker left open, delete abandoned import previews,
+    then rescore every year that has targets."""
     abandon_stale_runs()
+    purge_abandoned_previews()
     years = years_with_targets()
     for year in years:
         compute_scores_task.delay(year=year, trigger="nightly")

@@ -39,7 +39,7 @@ from indicators.forms import (
     read_grid_post,
     selected_items,
 )
-from indicators.imports import ImportRejected, commit_import, figure_template, plan_import
+from indicators.imports import PENDING_IMPORT_DIR, ImportRejected, commit_import, figure_template, plan_import
 from indicators.models import YEAR_MAX, YEAR_MIN, Evidence, Figure, Region
 from indicators.services import EVIDENCE_ACCEPT, BulkError, ConflictError, FigureError, format_value
 
@@ -649,7 +649,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         default_storage.delete(old["path"])
     pending.clear()
     token = uuid.uuid4().hex
-    path = default_storage.save(f"imports/pending/{token}.bin", ContentFile(data))
+    path = default_storage.save(f"{PENDING_IMPORT_DIR}/{token}.bin", ContentFile(data))
     pending[token] = {
         "path": path,
         "name": upload.name,

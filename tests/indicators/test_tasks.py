@@ -169,3 +169,24 @@ def test_the_nightly_task_fails_runs_a_killed_worker_left_running(hebei_targets,
     assert recent.status == ScoreRun.Status.RUNNING
     # The nightly runs themselves finished.
     assert ScoreRun.objects.filter(trigger="nightly", status=ScoreRun.Status.DONE).count() == 2
+
+
+def test_the_nightly_task_deletes_import_previews_older_than_a_session(db, settings, tmp_path):
+    import os
+    import time
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from indicators.imports import PENDING_IMPORT_DIR
+
+    settings.MEDIA_ROOT = tmp_path
+    old = default_storage.save(f"{PENDING_IMPORT_DIR}/old.bin", ContentFile(b"abandoned"))
+    fresh = default_storage.save(f"{PENDING_IMPORT_DIR}/fresh.bin", ContentFile(b"being previewed"))
+    long_ago = time.time() - settings.SESSION_COOKIE_AGE - 60
+    os.utime(default_storage.path(old), (long_ago, long_ago))
+
+    nightly_scores_task.delay()
+
+    assert not default_storage.exists(old)
+    assert default_storage.exists(fresh)
