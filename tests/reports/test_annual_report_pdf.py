@@ -189,3 +189,27 @@ def test_a_county_report_without_children_items_or_evidence_still_reads_well(cat
     assert "年度辖区内无新获品牌与质量奖项记录" in flat
     assert "本年度未上传佐证材料" in flat
     assert export.filename == f"{county.name}2015年度质量强市工作考核报告（自评）.pdf"
+
+
+def test_no_text_runs_past_the_right_margin(report, tmp_path):
+    """Every word after the cover lies inside the 18 mm right margin (pdftotext -bbox)."""
+    import re
+    import subprocess
+
+    source = tmp_path / "report.pdf"
+    source.write_bytes(report["pdf"])
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", str(source), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    margin = 18 / 25.4 * 72  # @page margin-right in points
+    pages = re.split(r"<page ", boxes)[1:]
+    assert len(pages) >= 3
+    beyond = []
+    for number, page in enumerate(pages, start=1):
+        if number == 1:
+            continue  # the cover is printed without margins on purpose
+        width = float(re.match(r'width="([\d.]+)"', page).group(1))
+        for x_max, word in re.findall(r'xMax="([\d.]+)"[^>]*>([^<]*)</word>', page):
+            if float(x_max) > width - margin + 1:
+                beyond.append((number, word, round(float(x_max) - (width - margin), 1)))
+    assert beyond == []
