@@ -69,10 +69,13 @@ def layout_height(fig: FigureLike, default: int = 400) -> int:
 
 
 CHART_FAILED = "图表渲染失败（服务器需安装 Chromium 浏览器，Debian：apt-get install chromium）：{error}"
+# plotly.js refused a figure: the browser works, so installing it is not the advice.
+CHART_REFUSED = "图表数据无法绘制（图表库拒绝了该图表，浏览器工作正常），请联系系统管理员：{error}"
 
 
-def _chart_error(exc: BaseException) -> ReportError:
-    return ReportError(CHART_FAILED.format(error=f"{type(exc).__name__}: {exc}"))
+def _chart_error(exc: BaseException, *, refused: bool = False) -> ReportError:
+    message = CHART_REFUSED if refused else CHART_FAILED
+    return ReportError(message.format(error=f"{type(exc).__name__}: {exc}"))
 
 
 # Kaleido reloads its tab after every image: plotly.js (4.6 MB) is parsed and run
@@ -299,7 +302,7 @@ class ChartRenderer:
             except (KaleidoError, JavascriptError) as exc:
                 # plotly.js refused the figure: the browser is fine and stays for the next report.
                 self._cancel(futures[index:])
-                raise _chart_error(exc) from exc
+                raise _chart_error(exc, refused=True) from exc
             except Exception as exc:  # chromium died or was killed, or hangs (timeout)
                 self._cancel(futures[index:])
                 died = self.server.wait_exited()

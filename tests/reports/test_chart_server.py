@@ -127,8 +127,9 @@ def test_a_figure_plotly_refuses_is_a_report_error_and_the_browser_stays():
     with images.chart_session(fonts.chart) as renderer:
         renderer.server.ensure_started()
         pid, starts = renderer.server.browser_pid, renderer.server.starts
-        with pytest.raises(images.ReportError, match=r"图表渲染失败.*non-array figure data"):
+        with pytest.raises(images.ReportError, match=r"图表数据无法绘制.*non-array figure data") as refused:
             renderer.png(broken, width=400, height=300)
+        assert "安装 Chromium" not in str(refused.value)  # the browser is fine: no install advice
     with images.chart_session(fonts.chart) as renderer:
         assert _png_size(renderer.png(BAR, width=400, height=300)) == (800, 600)
     assert (renderer.server.browser_pid, renderer.server.starts) == (pid, starts)
