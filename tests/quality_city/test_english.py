@@ -274,3 +274,42 @@ def test_a_second_role_is_listed_with_a_localised_separator(client, catalog):
     client.force_login(user)
     assert '<div class="card-value">领导、审核员</div>' in page(client, "/")
     assert '<div class="card-value">Leader, Reviewer</div>' in page(english(client), "/")
+
+
+def test_leader_dashboard_overview_in_english(client, catalog):
+    from indicators.models import RegionScore
+    from tests.dashboards import builders
+    from tests.factories import make_user
+
+    county = builders.build_city(2)["counties"][0]
+    score = RegionScore.objects.get(region=county, year=2015, basis="verified")
+    client.force_login(make_user(county.code, "leader"))
+    url = f"/dashboards/{county.code}/?year=2015&basis=verified"
+
+    body = page(client, url)
+    for text in (
+        "规划目标风险提示",
+        "全部指标得分明细（",
+        "较上年 <b",
+        f"第 <b>{score.rank}</b> / {score.rank_of} 名",
+        '<span class="dash-count-l">缺报</span>',
+        '<option value="">全部类别</option>',
+    ):
+        assert text in body
+    assert "Plan targets at risk" not in body
+
+    body = page(english(client), url)
+    for text in (
+        "<h2>Plan targets at risk</h2>",
+        "Score details for all indicators (",
+        "Change on previous year <b",
+        f"Rank <b>{score.rank}</b> of {score.rank_of}",
+        f"Grade {score.grade}",
+        '<span class="dash-count-l">Not reported</span>',
+        '<option value="">All categories</option>',
+        '<th class="num">Completion rate</th>',
+    ):
+        assert text in body
+    # Chart titles, indicator names and status labels come from Python, not these templates.
+    for text in ("规划目标风险提示", "全部指标得分明细", "较上年", "全部类别", "得分 / 权重"):
+        assert text not in body
