@@ -70,7 +70,9 @@ def layout_height(fig: FigureLike, default: int = 400) -> int:
 
 CHART_FAILED = "图表渲染失败（服务器需安装 Chromium 浏览器，Debian：apt-get install chromium）：{error}"
 # plotly.js refused a figure: the browser works, so installing it is not the advice.
-CHART_REFUSED = "图表渲染失败：图表数据无法绘制（图表库拒绝了该图表，浏览器工作正常），请联系系统管理员：{error}"
+CHART_REFUSED = (
+    "图表渲染失败：图表数据无法绘制（图表库拒绝了该图表，浏览器工作正常），请联系系统管理员：{error}"
+)
 
 
 def _chart_error(exc: BaseException, *, refused: bool = False) -> ReportError:
