@@ -120,14 +120,6 @@ def _update(fig: Figure, **layout) -> None:
     _merge(fig["layout"], layout)
 
 
-def records(df: pd.DataFrame) -> list[dict]:
-    """Rows as dicts; much faster than ``DataFrame.to_dict("records")`` on object columns."""
-    cols = list(df.columns)
-    return [
-        dict(zip(cols, values, strict=True)) for values in zip(*(df[c].tolist() for c in cols), strict=True)
-    ]
-
-
 def _figure(height: int, **layout) -> Figure:
     """An empty figure: a plain dict in plotly's JSON schema.
 

@@ -346,16 +346,6 @@ def _completion(actual: Decimal, target: Decimal, higher: bool) -> Decimal:
     return target / actual if target > 0 else _ZERO
 
 
-def _grade(total: Decimal, cuts: tuple[Decimal, Decimal, Decimal]) -> str:
-    if total >= cuts[0]:
-        return "A"
-    if total >= cuts[1]:
-        return "B"
-    if total >= cuts[2]:
-        return "C"
-    return "D"
-
-
 def score(
     figures: pd.DataFrame,
     targets: pd.DataFrame,
