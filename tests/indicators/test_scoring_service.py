@@ -298,3 +298,74 @@ def test_stored_numbers_are_exact_decimals(catalog, region):
     assert score.completion == Decimal("0.333333")
     assert score.points == Decimal("1.0000")
     assert rs(XT_COUNTY, "verified").total == Decimal("33.33")
+
+
+# --- storing only what changed (scoring_service._merge) -------------------------------------
+
+
+def _target_rows() -> dict[tuple, tuple]:
+    """(region, indicator, basis) -> (id, run id, points) of every stored target score."""
+    return {
+        (r, i, b): (pk, run, points)
+        for pk, r, i, b, run, points in TargetScore.objects.values_list(
+            "pk", "region__code", "indicator__code", "basis", "run_id", "points"
+        )
+    }
+
+
+def test_a_rerun_with_unchanged_inputs_rewrites_no_target_score(two_counties, region):
+    first = compute_scores(year=2015, region=region(XINGTAI))
+    before = _target_rows()
+    second = compute_scores(year=2015, region=region(XINGTAI))
+
+    # Same rows, same ids, still naming the run that wrote them.
+    assert _target_rows() == before
+    assert {run for _, run, _ in before.values()} == {s.run.pk for s in first}
+    assert [s.target_changes.total for s in second] == [0, 0]
+    assert [s.target_changes.inserted for s in first] == [4, 4]
+    # The region totals always name the latest run; the run still counts what it scored.
+    assert set(RegionScore.objects.values_list("run", flat=True)) == {s.run.pk for s in second}
+    assert [(s.run.region_rows, s.run.target_rows) for s in second] == [(2, 4), (2, 4)]
+
+
+def test_a_changed_figure_rewrites_only_the_rows_it_changes(two_counties, region):
+    (first,) = compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
+    before = _target_rows()
+    Figure.objects.filter(region__code=XT_COUNTY, indicator__code="EN_LUBAN_AWARDS").update(verified_value=2)
+    (second,) = compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
+
+    after = _target_rows()
+    changed = {k for k in after if after[k] != before[k]}
+    assert changed == {(XT_COUNTY, "EN_LUBAN_AWARDS", "verified")}
+    pk, run, points = after[(XT_COUNTY, "EN_LUBAN_AWARDS", "verified")]
+    assert (pk, run, points) == (before[(XT_COUNTY, "EN_LUBAN_AWARDS", "verified")][0], second.run.pk, D("6"))
+    assert (second.target_changes.inserted, second.target_changes.updated, second.target_changes.deleted) == (
+        0,
+        1,
+        0,
+    )
+    assert after[(LINCHENG, "PQ_SAMPLING_PASS", "verified")][1] == first.run.pk
+
+
+def test_added_and_removed_targets_are_inserted_and_deleted(two_counties, region):
+    compute_scores(year=2015, region=region(XINGTAI), bases=["self"])
+    Target.objects.filter(region__code=LINCHENG, indicator__code="EN_LUBAN_AWARDS").delete()
+    tgt(XT_COUNTY, "PQ_GRADE_RATE", 2015, 80, weight=5)
+    (run,) = compute_scores(year=2015, region=region(XINGTAI), bases=["self"])
+
+    assert (run.target_changes.inserted, run.target_changes.deleted) == (1, 1)
+    assert not TargetScore.objects.filter(region__code=LINCHENG, indicator__code="EN_LUBAN_AWARDS").exists()
+    assert ts(XT_COUNTY, "PQ_GRADE_RATE", "self").status == "missing"
+    # The stored rows are exactly those of a run into an empty table.
+    merged = score_rows_snapshot(year=2015)
+    TargetScore.objects.all().delete()
+    RegionScore.objects.all().delete()
+    compute_scores(year=2015, region=region(XINGTAI), bases=["self"])
+    assert score_rows_snapshot(year=2015) == merged
+
+
+def test_the_command_says_when_nothing_was_rewritten(two_counties, capsys):
+    call_command("compute_scores", "--year", "2015", "--region", XINGTAI, "--basis", "verified")
+    assert "指标得分行新增 4、更新 0、删除 0" in capsys.readouterr().out
+    call_command("compute_scores", "--year", "2015", "--region", XINGTAI, "--basis", "verified")
+    assert "指标得分与已存结果相同，未改写" in capsys.readouterr().out

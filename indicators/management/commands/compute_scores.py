@@ -37,6 +37,15 @@ class Command(BaseCommand):
                 f"{options['year']} 年 {scope} · {Basis(s.run.basis).label}口径："
                 f"评分地区 {s.run.region_rows} 个，指标得分 {s.run.target_rows} 条，"
                 f"等级 {grades}，用时 {s.seconds:.2f} 秒"
-                f"（运行 #{s.run.pk}，输入摘要 {s.run.inputs_hash[:12]}）"
+                f"（运行 #{s.run.pk}，输入摘要 {s.run.inputs_hash[:12]}）{_changes(s.target_changes)}"
             )
         self.stdout.write(self.style.SUCCESS(f"评分完成，共用时 {time.perf_counter() - started:.2f} 秒"))
+
+
+def _changes(changes) -> str:
+    """How many stored target-score rows the run wrote (unchanged rows are not rewritten)."""
+    if changes is None:
+        return ""
+    if not changes.total:
+        return "；指标得分与已存结果相同，未改写"
+    return f"；指标得分行新增 {changes.inserted}、更新 {changes.updated}、删除 {changes.deleted}"
