@@ -162,6 +162,16 @@ def _cpu_note(project: dict) -> str:
     return f"project process CPU {project.get('cpu_seconds', 0):.1f} s for {wall:.1f} s of measured wall time"
 
 
+def _fill_seconds(row: Row, project: dict, floor: dict, target_ratio: float) -> float:
+    """Project and floor medians in seconds, their ratio and the verdict; the project median."""
+    p, f = median(project["samples"]), median(floor["samples"])
+    r = ratio(p, f)
+    row.project, row.floor, row.ratio = f"{p:.2f} s", f"{f:.2f} s", f"{r:.1f}x"
+    row.memory = _mem(project, floor)
+    row.verdict = "PASS" if r <= target_ratio else "MISS"
+    return p
+
+
 def _ms(value: float) -> str:
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
@@ -206,19 +216,15 @@ def bench_scoring(ctx: Context) -> list[Row]:
     for target_row, result in ((row, project), (worst, rewrite)):
         if _unavailable(target_row, result):
             continue
-        p = median(result["samples"])
-        r = ratio(p, f)
-        target_row.project = f"{p:.2f} s"
-        target_row.floor = f"{f:.2f} s"
-        target_row.ratio = f"{r:.1f}x"
-        target_row.memory = _mem(result, floor)
-        target_row.verdict = "PASS" if r <= TARGET_SCORING_RATIO else "MISS"
+        p = _fill_seconds(target_row, result, floor, TARGET_SCORING_RATIO)
         per_basis = ", ".join(
             f"{basis} {d['seconds']:.2f} s ({d['regions']:,} regions, {d['targets']:,} targets, "
             f"{d.get('changed', 0) or 0:,} target rows written)"
             for basis, d in result.get("detail", {}).items()
         )
-        target_row.notes.append(f"per basis, as the service reports them (the load counts in the first): {per_basis}")
+        target_row.notes.append(
+            f"per basis, as the service reports them (the load counts in the first): {per_basis}"
+        )
         target_row.notes.append(_cpu_note(result))
         if w is not None:
             target_row.notes.append(
@@ -344,13 +350,7 @@ def bench_import(ctx: Context) -> list[Row]:
     row.data = {"project": project, "floor": floor}
     if _unavailable(row, project, floor):
         return [row]
-    p, f = median(project["samples"]), median(floor["samples"])
-    r = ratio(p, f)
-    row.project = f"{p:.2f} s"
-    row.floor = f"{f:.2f} s"
-    row.ratio = f"{r:.1f}x"
-    row.memory = _mem(project, floor)
-    row.verdict = "PASS" if r <= TARGET_IMPORT_RATIO else "MISS"
+    _fill_seconds(row, project, floor, TARGET_IMPORT_RATIO)
     row.notes.append(
         f"{path.stat().st_size / 1e6:.1f} MB, figures of {year} for the first regions in code order; "
         f"floor: openpyxl read-only, iter_rows(values_only=True) over "
