@@ -120,7 +120,9 @@ def scoring_rewrite_prepare(params: dict) -> dict:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE indicators_targetscore SET points = points + 1 WHERE year = %s", [params["year"]])
+        cursor.execute(
+            "UPDATE indicators_targetscore SET points = points + 1 WHERE year = %s", [params["year"]]
+        )
         cursor.execute("VACUUM ANALYZE indicators_targetscore")
     return {}
 
