@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -41,7 +42,9 @@ class Profile(models.Model):
     def clean(self) -> None:
         valid = set(Role.values)
         if not isinstance(self.roles, list) or not all(r in valid for r in self.roles):
-            raise ValidationError({"roles": f"角色须为 {', '.join(Role.values)} 中的一个或多个"})
+            raise ValidationError(
+                {"roles": gettext("角色须为 %(roles)s 中的一个或多个") % {"roles": ", ".join(Role.values)}}
+            )
 
     def has_role(self, role: str) -> bool:
         return role in self.roles

@@ -7,12 +7,16 @@ and inline change of a row whose (region, year) feeds a published assessment.
 For a change the row's stored (region, year) is checked as well as the new
 one, so a frozen row cannot be moved out of the frozen scope either.
 The refusal is a PermissionDenied: the admin answers with the 403 page and
-the Chinese message, and the admin's transaction writes nothing.
+the freeze message (in the admin's language), and the admin's transaction
+writes nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from django.conf import settings
+from django.utils import translation
 
 from assessments.freeze import ensure_none_frozen
 
@@ -47,7 +51,9 @@ class FrozenGuardAdminMixin:
                 if pair is not None:
                     pairs.add(pair)
         if pairs:
-            label = self.model._meta.verbose_name  # type: ignore[attr-defined]
+            # The audit row's `what` is stored, so it is Chinese whatever the admin's language.
+            with translation.override(settings.LANGUAGE_CODE):
+                label = str(self.model._meta.verbose_name)  # type: ignore[attr-defined]
             names = "、".join(str(o) for o in objects[:3]) + ("等" if len(objects) > 3 else "")
             ensure_none_frozen(pairs=pairs, what=f"管理后台{verb}{label}：{names}"[:300], user=request.user)
 

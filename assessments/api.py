@@ -17,6 +17,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -114,7 +115,7 @@ def _dec(value) -> str | None:
 
 def _assessment(request: Request, pk: int) -> Assessment:
     if not selectors.assessments_for(request.user).filter(pk=pk).exists():
-        raise Http404("没有找到该考核")
+        raise Http404(_("没有找到该考核"))
     return Assessment.objects.select_related("assessing_region", "scheme").get(pk=pk)
 
 
@@ -128,7 +129,9 @@ def _verification_row(request: Request, assessment: Assessment, code: str) -> As
     )
     row.assessment = assessment
     if not policy.can_verify_county(request.user, row, write=False):
-        raise DRFPermissionDenied(f"您不是{row.region.name}的现场核查组成员，不能查看其核查材料")
+        raise DRFPermissionDenied(
+            _("您不是%(region)s的现场核查组成员，不能查看其核查材料") % {"region": row.region.name}
+        )
     return row
 
 
@@ -299,7 +302,7 @@ def _finding(finding) -> dict | None:
 def publication_list(request: Request, pk: int) -> Response:
     assessment = _assessment(request, pk)
     if not selectors.can_read_publications(request.user, assessment):
-        raise DRFPermissionDenied("无权查看该考核的通报")
+        raise DRFPermissionDenied(_("无权查看该考核的通报"))
     return Response(
         [
             {
@@ -326,10 +329,10 @@ def publication_list(request: Request, pk: int) -> Response:
 def publication_detail(request: Request, pk: int, version: int) -> Response:
     assessment = _assessment(request, pk)
     if not selectors.can_read_publications(request.user, assessment):
-        raise DRFPermissionDenied("无权查看该考核的通报")
+        raise DRFPermissionDenied(_("无权查看该考核的通报"))
     pub = selectors.publication(assessment, version)
     if pub is None:
-        raise Http404("没有该版本的通报")
+        raise Http404(_("没有该版本的通报"))
     body = {
         "version": pub.version,
         "title": pub.title,

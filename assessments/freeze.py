@@ -46,10 +46,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.signals import request_finished
 from django.db import DatabaseError, connection, transaction
+from django.utils.translation import gettext, gettext_noop
 
 logger = logging.getLogger("assessments.freeze")
 
-FROZEN_MESSAGE = "该年度考核结果已发布，数据已冻结；如需更正，请由管理员重新开启考核并说明原因"
+# A catalogue entry (gettext_noop keeps the constant a plain str); Frozen translates it when raised.
+FROZEN_MESSAGE = gettext_noop("该年度考核结果已发布，数据已冻结；如需更正，请由管理员重新开启考核并说明原因")
 
 # SQL the atomic machinery itself runs: flushing before it would put the audit
 # row inside the savepoint that is about to be rolled back.
@@ -61,13 +63,14 @@ class Frozen(PermissionDenied):
 
     def __init__(
         self,
-        message: str = FROZEN_MESSAGE,
+        message: str | None = None,
         *,
         assessment_id: int | None = None,
         region_id: int | None = None,
         year: int | None = None,
         what: str = "",
     ) -> None:
+        message = gettext(FROZEN_MESSAGE) if message is None else message
         super().__init__(message)
         self.message = message
         self.assessment_id = assessment_id

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -139,7 +140,7 @@ class StageDeadline(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_stage_display()} 截止 {self.due_date}"
+        return gettext("%(stage)s 截止 %(date)s") % {"stage": self.get_stage_display(), "date": self.due_date}
 
 
 class VerificationGroup(models.Model):
@@ -417,7 +418,7 @@ class Publication(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title}（第 {self.version} 版）"
+        return gettext("%(title)s（第 %(version)s 版）") % {"title": self.title, "version": self.version}
 
 
 class PublishedRegionScore(models.Model):
@@ -526,4 +527,4 @@ class FrozenAttempt(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.username or '系统'} {self.what}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username or gettext('系统')} {self.what}"

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import ngettext, ngettext_lazy
 
 from accounts import policy
 from accounts.policy import Action
@@ -181,13 +182,21 @@ def _county_lateness(
 ) -> tuple[list[str], int]:
     notes: list[str] = []
     worst = 0
-    for kind, label, flag in (
-        (StageTransition.Kind.FILE, "目标备案", row.filing_late),
-        (StageTransition.Kind.SUBMIT_SELF, "自评", row.self_late),
+    for kind, late_text, flag in (
+        (
+            StageTransition.Kind.FILE,
+            ngettext_lazy("目标备案逾期 %(days)s 天提交", "目标备案逾期 %(days)s 天提交", "days"),
+            row.filing_late,
+        ),
+        (
+            StageTransition.Kind.SUBMIT_SELF,
+            ngettext_lazy("自评逾期 %(days)s 天提交", "自评逾期 %(days)s 天提交", "days"),
+            row.self_late,
+        ),
     ):
         days = submitted_late.get((row.region_id, kind), 0)
         if flag and days:
-            notes.append(f"{label}逾期 {days} 天提交")
+            notes.append(late_text % {"days": days})
             worst = max(worst, days)
     # A stage the city has opened, the county has not finished, and whose deadline has passed.
     waiting_on_county = (row.stage == Stage.FILING and row.filed_at is None) or row.stage == Stage.SELF
@@ -199,7 +208,10 @@ def _county_lateness(
         and today > due
     ):
         days = (today - due).days
-        notes.append(f"“{row.get_stage_display()}”已超过截止日期 {days} 天")
+        notes.append(
+            ngettext("“%(stage)s”已超过截止日期 %(days)s 天", "“%(stage)s”已超过截止日期 %(days)s 天", days)
+            % {"stage": row.get_stage_display(), "days": days}
+        )
         worst = max(worst, days)
     return notes, worst
 

@@ -24,8 +24,10 @@ of the assessment or of a county, is a StageTransition row: who, when, from,
 to, why, and whether it came after the stage's deadline (late).
 
 All functions are keyword-only, run in one transaction, ask `accounts.policy`
-before writing and raise AssessmentError (Chinese message) for refusals the
-user can act on, PermissionDenied for refusals of who they are.
+before writing and raise AssessmentError (message in the active language) for
+refusals the user can act on, PermissionDenied for refusals of who they are.
+Texts stored in the database (transition reasons, default names and titles,
+history reasons, the freeze guard's `what`) stay Chinese whatever the language.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts import policy
 from accounts.policy import Action
@@ -72,6 +76,7 @@ from indicators.models import (
     Target,
     TargetScore,
 )
+from quality_city.i18n import join_clauses, join_list
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -85,7 +90,7 @@ SENT_IN = (Figure.Status.SUBMITTED, Figure.Status.APPROVED)
 
 
 class AssessmentError(Exception):
-    """A refusal the user can act on; `message` is Chinese and shown as is."""
+    """A refusal the user can act on; `message` is in the active language and shown as is."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -173,22 +178,34 @@ def _lock_row(row: AssessmentRegion) -> AssessmentRegion:
 
 
 def _require_reason(reason: str, what: str) -> str:
+    """`what` is the step as a verb phrase in the active language (pgettext "action")."""
     reason = (reason or "").strip()
     if not reason:
-        raise AssessmentError(f"{what}须填写原因")
+        raise AssessmentError(_("%(what)s须填写原因") % {"what": what})
     return reason
 
 
 def _county_step(row: AssessmentRegion, stage: str, what: str) -> None:
-    """A county acts on `stage` only while it is in it and the city has opened it."""
+    """A county acts on `stage` only while it is in it and the city has opened it.
+
+    `what` is the step as a verb phrase in the active language (pgettext "action").
+    """
     assessment = row.assessment
     if assessment.stage == Stage.PUBLISHED:
-        raise StageError(f"考核结果已发布，不能{what}")
+        raise StageError(_("考核结果已发布，不能%(what)s") % {"what": what})
     if stage_index(assessment.stage) < stage_index(stage):
-        raise StageError(f"考核尚未进入“{stage_label(stage)}”阶段，不能{what}")
+        raise StageError(
+            _("考核尚未进入“%(stage)s”阶段，不能%(what)s") % {"stage": stage_label(stage), "what": what}
+        )
     if row.stage != stage:
         raise StageError(
-            f"{row.region.name}当前处于“{stage_label(row.stage)}”阶段，不能{what}（须在“{stage_label(stage)}”阶段）"
+            _("%(region)s当前处于“%(current)s”阶段，不能%(what)s（须在“%(stage)s”阶段）")
+            % {
+                "region": row.region.name,
+                "current": stage_label(row.stage),
+                "what": what,
+                "stage": stage_label(stage),
+            }
         )
 
 
@@ -222,25 +239,30 @@ def assessment_create(
     """
     policy.check(actor, Action.PUBLISH, assessing_region)
     if Assessment.objects.filter(assessing_region=assessing_region, year=year).exists():
-        raise AssessmentError(f"{assessing_region.name}{year}年度考核已存在")
+        raise AssessmentError(
+            _("%(region)s%(year)s年度考核已存在") % {"region": assessing_region.name, "year": year}
+        )
     children = list(Region.objects.filter(parent=assessing_region).order_by("code"))
     if not children:
-        raise AssessmentError(f"{assessing_region.name}没有下级地区，无法组织考核")
+        raise AssessmentError(_("%(region)s没有下级地区，无法组织考核") % {"region": assessing_region.name})
     if regions is not None:
         chosen = list(regions)
         strays = [r.name for r in chosen if r.parent_id != assessing_region.pk]
         if strays:
-            raise AssessmentError(f"只能考核{assessing_region.name}的直接下级地区：{'、'.join(strays)}不是")
+            raise AssessmentError(
+                _("只能考核%(region)s的直接下级地区：%(strays)s不是")
+                % {"region": assessing_region.name, "strays": join_list(strays)}
+            )
         children = sorted({r.pk: r for r in chosen}.values(), key=lambda r: r.code)
         if not children:
-            raise AssessmentError("请至少选择一个被考核地区")
+            raise AssessmentError(_("请至少选择一个被考核地区"))
     default_start, default_end = default_window(year)
     start, end = window_start or default_start, window_end or default_end
     if start >= end:
-        raise AssessmentError("考核周期的开始日期须早于结束日期")
+        raise AssessmentError(_("考核周期的开始日期须早于结束日期"))
     scheme = scheme or ScoringScheme.objects.filter(is_default=True).first()
     if scheme is None:
-        raise AssessmentError("系统中没有默认评分方案，请先加载指标目录")
+        raise AssessmentError(_("系统中没有默认评分方案，请先加载指标目录"))
     assessment = Assessment.objects.create(
         name=(name or "").strip() or f"{assessing_region.name}{year}年度质量工作考核",
         assessing_region=assessing_region,
@@ -261,19 +283,27 @@ def _write_deadlines(assessment: Assessment, deadlines: Mapping[str, dt.date | N
     cleaned: dict[str, dt.date] = {}
     for stage, due in deadlines.items():
         if stage not in STAGE_ORDER:
-            raise AssessmentError(f"未知的考核阶段：{stage}")
+            raise AssessmentError(_("未知的考核阶段：%(stage)s") % {"stage": stage})
         if due is None:
             continue
         if not (assessment.window_start <= due <= assessment.window_end):
             raise AssessmentError(
-                f"“{stage_label(stage)}”截止日期 {due} 不在考核周期"
-                f" {assessment.window_start} 至 {assessment.window_end} 之内"
+                _("“%(stage)s”截止日期 %(due)s 不在考核周期 %(start)s 至 %(end)s 之内")
+                % {
+                    "stage": stage_label(stage),
+                    "due": due,
+                    "start": assessment.window_start,
+                    "end": assessment.window_end,
+                }
             )
         cleaned[stage] = due
     ordered = [(s, cleaned[s]) for s in STAGE_ORDER if s in cleaned]
     for (s1, d1), (s2, d2) in itertools.pairwise(ordered):
         if d2 < d1:
-            raise AssessmentError(f"“{stage_label(s2)}”截止日期不能早于“{stage_label(s1)}”截止日期")
+            raise AssessmentError(
+                _("“%(later)s”截止日期不能早于“%(earlier)s”截止日期")
+                % {"later": stage_label(s2), "earlier": stage_label(s1)}
+            )
     StageDeadline.objects.filter(assessment=assessment).exclude(stage__in=list(cleaned)).delete()
     for stage, due in cleaned.items():
         StageDeadline.objects.update_or_create(assessment=assessment, stage=stage, defaults={"due_date": due})
@@ -287,7 +317,7 @@ def assessment_set_deadlines(
     assessment = _lock_assessment(assessment)
     policy.check(actor, Action.PUBLISH, assessment.assessing_region)
     if assessment.stage == Stage.PUBLISHED:
-        raise StageError("考核结果已发布，不能修改截止日期")
+        raise StageError(_("考核结果已发布，不能修改截止日期"))
     _write_deadlines(assessment, deadlines)
     return assessment
 
@@ -312,13 +342,13 @@ def group_save(
     assessment = _lock_assessment(assessment)
     policy.check(actor, Action.PUBLISH, assessment.assessing_region)
     if stage_index(assessment.stage) > stage_index(Stage.VERIFICATION):
-        raise StageError("现场核查已结束，不能再调整核查组")
+        raise StageError(_("现场核查已结束，不能再调整核查组"))
     name = (name or "").strip()
     if not name:
-        raise AssessmentError("请填写核查组名称")
+        raise AssessmentError(_("请填写核查组名称"))
     members = list(members)
     if not members:
-        raise AssessmentError("核查组至少需要一名组员")
+        raise AssessmentError(_("核查组至少需要一名组员"))
     rows = list(
         AssessmentRegion.objects.filter(assessment=assessment, region__in=list(regions)).select_related(
             "region"
@@ -327,23 +357,24 @@ def group_save(
     if leader is not None and leader not in members:
         members.append(leader)
     problems = [
-        f"{m.get_full_name() or m.get_username()}无权核查{row.region.name}"
+        _("%(user)s无权核查%(region)s")
+        % {"user": m.get_full_name() or m.get_username(), "region": row.region.name}
         for m in members
         for row in rows
         if not policy.can(m, Action.VERIFY, row.region)
     ]
     if problems:
-        raise AssessmentError("；".join(problems))
+        raise AssessmentError(join_clauses(problems))
     clash = VerificationGroup.objects.filter(assessment=assessment, name=name)
     if group is not None:
         clash = clash.exclude(pk=group.pk)
     if clash.exists():
-        raise AssessmentError(f"已有名为“{name}”的核查组")
+        raise AssessmentError(_("已有名为“%(name)s”的核查组") % {"name": name})
     if group is None:
         group = VerificationGroup.objects.create(assessment=assessment, name=name, leader=leader)
     else:
         if group.assessment_id != assessment.pk:
-            raise AssessmentError("核查组不属于该考核")
+            raise AssessmentError(_("核查组不属于该考核"))
         group.name, group.leader = name, leader
         group.save(update_fields=["name", "leader"])
     group.members.set(members)
@@ -362,23 +393,34 @@ def assessment_advance(*, actor: Actor, assessment: Assessment, to_stage: str) -
     policy.check(actor, Action.PUBLISH, assessment.assessing_region)
     current = assessment.stage
     if to_stage not in STAGE_ORDER:
-        raise StageError(f"未知的考核阶段：{to_stage}")
+        raise StageError(_("未知的考核阶段：%(stage)s") % {"stage": to_stage})
     if to_stage == Stage.PUBLISHED:
-        raise StageError("发布通报须在“综合评定”签批后使用“发布通报”操作")
+        raise StageError(_("发布通报须在“综合评定”签批后使用“发布通报”操作"))
     if stage_index(to_stage) <= stage_index(current):
         if current == Stage.PUBLISHED:
-            raise StageError("考核结果已发布；如需更正，请由管理员重新开启考核并说明原因")
-        raise StageError(f"不能从“{stage_label(current)}”退回到“{stage_label(to_stage)}”")
+            raise StageError(_("考核结果已发布；如需更正，请由管理员重新开启考核并说明原因"))
+        raise StageError(
+            _("不能从“%(current)s”退回到“%(stage)s”")
+            % {"current": stage_label(current), "stage": stage_label(to_stage)}
+        )
     if stage_index(to_stage) != stage_index(current) + 1:
-        raise StageError(f"不能从“{stage_label(current)}”直接进入“{stage_label(to_stage)}”，须依次经过各阶段")
+        raise StageError(
+            _("不能从“%(current)s”直接进入“%(stage)s”，须依次经过各阶段")
+            % {"current": stage_label(current), "stage": stage_label(to_stage)}
+        )
     rows = list(assessment.covered.select_related("region", "group"))
     pending = [r.region.name for r in rows if stage_index(r.stage) <= stage_index(current)]
     if pending:
-        raise StageError(f"以下地区尚未完成“{stage_label(current)}”：{'、'.join(pending)}")
+        raise StageError(
+            _("以下地区尚未完成“%(stage)s”：%(regions)s")
+            % {"stage": stage_label(current), "regions": join_list(pending)}
+        )
     if to_stage == Stage.VERIFICATION:
         unassigned = [r.region.name for r in rows if r.group_id is None]
         if unassigned:
-            raise StageError(f"以下地区尚未分配现场核查组：{'、'.join(unassigned)}")
+            raise StageError(
+                _("以下地区尚未分配现场核查组：%(regions)s") % {"regions": join_list(unassigned)}
+            )
     assessment.stage = to_stage
     assessment.save(update_fields=["stage", "updated_at"])
     _log(
@@ -409,11 +451,14 @@ def county_file_targets(*, actor: Actor, row: AssessmentRegion) -> AssessmentReg
     row = _lock_row(row)
     policy.check(actor, Action.SUBMIT, row.region)
     _guard(row, "提交目标备案", actor)
-    _county_step(row, Stage.FILING, "提交目标备案")
+    _county_step(row, Stage.FILING, pgettext("action", "提交目标备案"))
     if row.filed_at is not None:
-        raise StageError(f"{row.region.name}已提交目标备案，等待市级接受")
+        raise StageError(_("%(region)s已提交目标备案，等待市级接受") % {"region": row.region.name})
     if not county_targets(row):
-        raise AssessmentError(f"{row.region.name}{row.assessment.year}年尚无考核目标，请先录入或导入目标")
+        raise AssessmentError(
+            _("%(region)s%(year)s年尚无考核目标，请先录入或导入目标")
+            % {"region": row.region.name, "year": row.assessment.year}
+        )
     now = timezone.now()
     late = lateness(row.assessment, Stage.FILING, now)
     row.filed_at, row.filed_by, row.filing_late = now, _user_or_none(actor), late[0]
@@ -437,9 +482,9 @@ def county_accept_targets(*, actor: Actor, row: AssessmentRegion) -> AssessmentR
     row = _lock_row(row)
     policy.check(actor, Action.APPROVE, row.region)
     _guard(row, "接受目标备案", actor)
-    _county_step(row, Stage.FILING, "接受目标备案")
+    _county_step(row, Stage.FILING, pgettext("action", "接受目标备案"))
     if row.filed_at is None:
-        raise StageError(f"{row.region.name}尚未提交目标备案")
+        raise StageError(_("%(region)s尚未提交目标备案") % {"region": row.region.name})
     row.stage = Stage.SELF
     row.targets_accepted_at, row.targets_accepted_by = timezone.now(), _user_or_none(actor)
     row.save(update_fields=["stage", "targets_accepted_at", "targets_accepted_by"])
@@ -459,10 +504,10 @@ def county_return_filing(*, actor: Actor, row: AssessmentRegion, reason: str) ->
     """The city sends the filed targets back with a reason; the county files again."""
     row = _lock_row(row)
     policy.check(actor, Action.RETURN, row.region)
-    reason = _require_reason(reason, "退回目标备案")
-    _county_step(row, Stage.FILING, "退回目标备案")
+    reason = _require_reason(reason, pgettext("action", "退回目标备案"))
+    _county_step(row, Stage.FILING, pgettext("action", "退回目标备案"))
     if row.filed_at is None:
-        raise StageError(f"{row.region.name}尚未提交目标备案")
+        raise StageError(_("%(region)s尚未提交目标备案") % {"region": row.region.name})
     row.filed_at, row.filed_by, row.return_reason = None, None, reason
     row.save(update_fields=["filed_at", "filed_by", "return_reason"])
     _log(
@@ -489,9 +534,12 @@ def self_assessment_gaps(row: AssessmentRegion) -> list[str]:
     for target in targets:
         figure = figures.get(target.indicator_id)
         if figure is None:
-            gaps.append(f"“{target.indicator.name_zh}”未填报")
+            gaps.append(_("“%(name)s”未填报") % {"name": target.indicator.name})
         elif figure.status not in SENT_IN:
-            gaps.append(f"“{target.indicator.name_zh}”{figure.get_status_display()}，尚未提交")
+            gaps.append(
+                _("“%(name)s”%(status)s，尚未提交")
+                % {"name": target.indicator.name, "status": figure.get_status_display()}
+            )
     scores = {
         s.item_id: s
         for s in ItemScore.objects.filter(region=row.region, year=year, item__scheme=row.assessment.scheme)
@@ -499,9 +547,9 @@ def self_assessment_gaps(row: AssessmentRegion) -> list[str]:
     for item in QualitativeItem.objects.filter(scheme=row.assessment.scheme):
         score = scores.get(item.pk)
         if score is None or score.self_points is None:
-            gaps.append(f"定性项“{item.name}”未自评")
+            gaps.append(_("定性项“%(item)s”未自评") % {"item": item.name})
         elif not score.self_reason.strip():
-            gaps.append(f"定性项“{item.name}”未填写自评说明")
+            gaps.append(_("定性项“%(item)s”未填写自评说明") % {"item": item.name})
     return gaps
 
 
@@ -519,12 +567,12 @@ def item_self_score(
     row = _lock_row(row)
     policy.check(actor, Action.UPDATE, row.region)
     _guard(row, f"定性项自评“{item.name}”", actor)
-    _county_step(row, Stage.SELF, "填写定性项自评")
+    _county_step(row, Stage.SELF, pgettext("action", "填写定性项自评"))
     if item.scheme_id != row.assessment.scheme_id:
-        raise AssessmentError("该评分项不属于本次考核的评分方案")
-    value = _points(points, item, "自评分")
-    reason = _require_reason(reason, "自评")
-    score, _ = ItemScore.objects.select_for_update().get_or_create(
+        raise AssessmentError(_("该评分项不属于本次考核的评分方案"))
+    value = _points(points, item, _("自评分"))
+    reason = _require_reason(reason, pgettext("action", "自评"))
+    score, _created = ItemScore.objects.select_for_update().get_or_create(
         item=item, region=row.region, year=row.assessment.year
     )
     score.self_points, score.self_reason = value, reason
@@ -544,14 +592,16 @@ def _checked_file(upload: Any) -> tuple[str, Any]:
     original = (getattr(upload, "name", "") or "").replace("\\", "/").rsplit("/", 1)[-1]
     ext = original.rsplit(".", 1)[-1].lower() if "." in original else ""
     if ext not in EVIDENCE_TYPES:
-        raise AssessmentError("佐证材料须为 PDF、图片（PNG/JPG/GIF/WebP）或 Office 文档")
+        raise AssessmentError(_("佐证材料须为 PDF、图片（PNG/JPG/GIF/WebP）或 Office 文档"))
     if not upload.size or upload.size > settings.EVIDENCE_MAX_BYTES:
-        raise AssessmentError(f"佐证材料为空或超过大小上限 {settings.EVIDENCE_MAX_BYTES // (1024 * 1024)} MB")
+        raise AssessmentError(
+            _("佐证材料为空或超过大小上限 %(mb)s MB") % {"mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024)}
+        )
     upload.seek(0)
     data = upload.read()
     kind = sniff_kind(data[:16], io.BytesIO(data) if data.startswith(b"PK") else None)
     if kind != EVIDENCE_TYPES[ext][1]:
-        raise AssessmentError(f"佐证材料的内容与扩展名 .{ext} 不符（或含宏）")
+        raise AssessmentError(_("佐证材料的内容与扩展名 .%(ext)s 不符（或含宏）") % {"ext": ext})
     digest = hashlib.sha256(data).hexdigest()
     return f"{digest}.{ext}", ContentFile(data)
 
@@ -560,11 +610,13 @@ def _points(raw: object, item: QualitativeItem, what: str) -> Decimal:
     try:
         value = Decimal(str(raw).strip())
     except (InvalidOperation, ValueError) as exc:
-        raise AssessmentError(f"{what}须为数字") from exc
+        raise AssessmentError(_("%(what)s须为数字") % {"what": what}) from exc
     if not value.is_finite() or value < 0 or value > item.max_points:
-        raise AssessmentError(f"{what}须在 0 至 {item.max_points.normalize():f} 分之间")
+        raise AssessmentError(
+            _("%(what)s须在 0 至 %(max)s 分之间") % {"what": what, "max": f"{item.max_points.normalize():f}"}
+        )
     if value != value.quantize(Decimal("0.01")):
-        raise AssessmentError(f"{what}最多保留两位小数")
+        raise AssessmentError(_("%(what)s最多保留两位小数") % {"what": what})
     return value
 
 
@@ -574,7 +626,7 @@ def county_upload_self_report(*, actor: Actor, row: AssessmentRegion, upload: An
     row = _lock_row(row)
     policy.check(actor, Action.SUBMIT, row.region)
     _guard(row, "上传自评报告", actor)
-    _county_step(row, Stage.SELF, "上传自评报告")
+    _county_step(row, Stage.SELF, pgettext("action", "上传自评报告"))
     name, content = _checked_file(upload)
     original = (getattr(upload, "name", "") or "").replace("\\", "/").rsplit("/", 1)[-1]
     row.self_report.save(name, content, save=False)
@@ -589,10 +641,10 @@ def county_submit_self(*, actor: Actor, row: AssessmentRegion) -> AssessmentRegi
     row = _lock_row(row)
     policy.check(actor, Action.SUBMIT, row.region)
     _guard(row, "提交自评", actor)
-    _county_step(row, Stage.SELF, "提交自评")
+    _county_step(row, Stage.SELF, pgettext("action", "提交自评"))
     gaps = self_assessment_gaps(row)
     if gaps:
-        raise AssessmentError("自评材料不完整：" + "；".join(gaps))
+        raise AssessmentError(_("自评材料不完整：%(gaps)s") % {"gaps": join_clauses(gaps)})
     now = timezone.now()
     late = lateness(row.assessment, Stage.SELF, now)
     row.stage = Stage.REVIEW
@@ -617,10 +669,10 @@ def county_review_pass(*, actor: Actor, row: AssessmentRegion) -> AssessmentRegi
     row = _lock_row(row)
     policy.check(actor, Action.APPROVE, row.region)
     _guard(row, "材料审核通过", actor)
-    _county_step(row, Stage.REVIEW, "材料审核通过")
+    _county_step(row, Stage.REVIEW, pgettext("action", "材料审核通过"))
     gaps = self_assessment_gaps(row)
     if gaps:
-        raise AssessmentError("材料不完整，请退回补充：" + "；".join(gaps))
+        raise AssessmentError(_("材料不完整，请退回补充：%(gaps)s") % {"gaps": join_clauses(gaps)})
     row.stage = Stage.VERIFICATION
     row.review_passed_at, row.review_passed_by = timezone.now(), _user_or_none(actor)
     row.save(update_fields=["stage", "review_passed_at", "review_passed_by"])
@@ -641,9 +693,9 @@ def county_review_return(*, actor: Actor, row: AssessmentRegion, reason: str) ->
     """材料审核: send the self-assessment back to the county with what is missing."""
     row = _lock_row(row)
     policy.check(actor, Action.RETURN, row.region)
-    reason = _require_reason(reason, "退回补充材料")
+    reason = _require_reason(reason, pgettext("action", "退回补充材料"))
     _guard(row, "退回补充材料", actor)
-    _county_step(row, Stage.REVIEW, "退回补充材料")
+    _county_step(row, Stage.REVIEW, pgettext("action", "退回补充材料"))
     row.stage = Stage.SELF
     row.self_submitted_at = None
     row.returns_count += 1
@@ -666,7 +718,9 @@ def county_review_return(*, actor: Actor, row: AssessmentRegion, reason: str) ->
 
 def _check_group_member(actor: Actor, row: AssessmentRegion) -> None:
     if not policy.can_verify_county(actor, row, write=True):
-        raise PermissionDenied(f"您不是{row.region.name}的现场核查组成员，不能记录核查结果")
+        raise PermissionDenied(
+            _("您不是%(region)s的现场核查组成员，不能记录核查结果") % {"region": row.region.name}
+        )
 
 
 @transaction.atomic
@@ -694,9 +748,9 @@ def finding_record(
     row = _lock_row(row)
     _check_group_member(actor, row)
     if (indicator is None) == (item is None):
-        raise AssessmentError("核查记录须针对一个指标或一个定性评分项")
+        raise AssessmentError(_("核查记录须针对一个指标或一个定性评分项"))
     _guard(row, "记录现场核查结果", actor)
-    _county_step(row, Stage.VERIFICATION, "记录现场核查结果")
+    _county_step(row, Stage.VERIFICATION, pgettext("action", "记录现场核查结果"))
     reason, note = (reason or "").strip(), (note or "").strip()
     if indicator is not None:
         return _indicator_finding(actor, row, indicator, adjusted_value, reason, note)
@@ -710,7 +764,10 @@ def _indicator_finding(
 
     year = row.assessment.year
     if not Target.objects.filter(region=row.region, indicator=indicator, year=year).exists():
-        raise AssessmentError(f"“{indicator.name_zh}”不是{row.region.name}{year}年的考核指标")
+        raise AssessmentError(
+            _("“%(name)s”不是%(region)s%(year)s年的考核指标")
+            % {"name": indicator.name, "region": row.region.name, "year": year}
+        )
     figure = (
         Figure.objects.select_for_update()
         .select_related("region", "indicator")
@@ -718,7 +775,7 @@ def _indicator_finding(
         .first()
     )
     if figure is None or figure.status not in SENT_IN:
-        raise AssessmentError(f"“{indicator.name_zh}”尚未提交，不能核查")
+        raise AssessmentError(_("“%(name)s”尚未提交，不能核查") % {"name": indicator.name})
     if adjusted is None or (isinstance(adjusted, str) and not adjusted.strip()):
         value = None
     else:
@@ -728,7 +785,7 @@ def _indicator_finding(
             raise AssessmentError(exc.message) from exc
     differs = value is not None and value != figure.reported_value
     if differs and not reason:
-        raise AssessmentError(f"“{indicator.name_zh}”核定值与填报值不同，须填写调整原因")
+        raise AssessmentError(_("“%(name)s”核定值与填报值不同，须填写调整原因") % {"name": indicator.name})
     verified = value if value is not None else figure.reported_value
     try:
         if figure.status == Figure.Status.SUBMITTED:
@@ -743,7 +800,7 @@ def _indicator_finding(
             _reverify_approved(actor, figure, verified, reason or "现场核查确认填报值")
     except figure_services.FigureError as exc:
         raise AssessmentError(exc.message) from exc
-    finding, _ = Finding.objects.get_or_create(assessment_region=row, indicator=indicator)
+    finding, _created = Finding.objects.get_or_create(assessment_region=row, indicator=indicator)
     finding.group = row.group
     finding.reported_value = figure.reported_value
     finding.adjusted_value = verified
@@ -785,20 +842,20 @@ def _item_finding(
     actor: Actor, row: AssessmentRegion, item: QualitativeItem, points: object, reason: str, note: str
 ) -> Finding:
     if item.scheme_id != row.assessment.scheme_id:
-        raise AssessmentError("该评分项不属于本次考核的评分方案")
+        raise AssessmentError(_("该评分项不属于本次考核的评分方案"))
     score = (
         ItemScore.objects.select_for_update()
         .filter(item=item, region=row.region, year=row.assessment.year)
         .first()
     )
     if score is None or score.self_points is None:
-        raise AssessmentError(f"定性项“{item.name}”尚未自评，不能核查")
+        raise AssessmentError(_("定性项“%(item)s”尚未自评，不能核查") % {"item": item.name})
     if points is None or (isinstance(points, str) and not points.strip()):
-        raise AssessmentError(f"请填写定性项“{item.name}”的核定分")
-    value = _points(points, item, "核定分")
+        raise AssessmentError(_("请填写定性项“%(item)s”的核定分") % {"item": item.name})
+    value = _points(points, item, _("核定分"))
     differs = value != score.self_points
     if differs and not reason:
-        raise AssessmentError(f"定性项“{item.name}”核定分与自评分不同，须填写调整原因")
+        raise AssessmentError(_("定性项“%(item)s”核定分与自评分不同，须填写调整原因") % {"item": item.name})
     score.verified_points = value
     score.verified_reason = reason if differs else "现场核查确认"
     score.verified_by = _user_or_none(actor)
@@ -811,7 +868,7 @@ def _item_finding(
         pass
     else:
         schedule_rescore(year=row.assessment.year, region_id=row.region_id, trigger="verification")
-    finding, _ = Finding.objects.get_or_create(assessment_region=row, item=item)
+    finding, _created = Finding.objects.get_or_create(assessment_region=row, item=item)
     finding.group = row.group
     finding.self_points = score.self_points
     finding.verified_points = value
@@ -836,7 +893,7 @@ def verification_gaps(row: AssessmentRegion) -> list[str]:
     )
     for target in county_targets(row):
         if target.indicator_id not in approved:
-            gaps.append(f"“{target.indicator.name_zh}”未核定")
+            gaps.append(_("“%(name)s”未核定") % {"name": target.indicator.name})
     verified_items = set(
         ItemScore.objects.filter(
             region=row.region, year=year, item__scheme=row.assessment.scheme, verified_points__isnull=False
@@ -844,7 +901,7 @@ def verification_gaps(row: AssessmentRegion) -> list[str]:
     )
     for item in QualitativeItem.objects.filter(scheme=row.assessment.scheme):
         if item.pk not in verified_items:
-            gaps.append(f"定性项“{item.name}”未核定")
+            gaps.append(_("定性项“%(item)s”未核定") % {"item": item.name})
     return gaps
 
 
@@ -854,10 +911,10 @@ def county_verification_done(*, actor: Actor, row: AssessmentRegion) -> Assessme
     row = _lock_row(row)
     _check_group_member(actor, row)
     _guard(row, "完成现场核查", actor)
-    _county_step(row, Stage.VERIFICATION, "完成现场核查")
+    _county_step(row, Stage.VERIFICATION, pgettext("action", "完成现场核查"))
     gaps = verification_gaps(row)
     if gaps:
-        raise AssessmentError("现场核查尚未完成：" + "；".join(gaps))
+        raise AssessmentError(_("现场核查尚未完成：%(gaps)s") % {"gaps": join_clauses(gaps)})
     row.stage = Stage.FINAL
     row.verified_at, row.verified_by = timezone.now(), _user_or_none(actor)
     row.save(update_fields=["stage", "verified_at", "verified_by"])
@@ -882,7 +939,8 @@ def _compute(assessment: Assessment, actor: Actor, trigger: str) -> str:
 
     if scheme_for_scoring().pk != assessment.scheme_id:
         raise AssessmentError(
-            f"评分服务按默认评分方案计分，本次考核使用“{assessment.scheme.name}”；请先将其设为默认方案"
+            _("评分服务按默认评分方案计分，本次考核使用“%(scheme)s”；请先将其设为默认方案")
+            % {"scheme": assessment.scheme.name}
         )
     runs = compute_scores(
         year=assessment.year,
@@ -913,11 +971,16 @@ def assessment_sign_off(*, actor: Actor, assessment: Assessment) -> Assessment:
         region_id=assessment.assessing_region_id, year=assessment.year, what="综合评定签批", user=actor
     )
     if assessment.stage != Stage.FINAL:
-        raise StageError(f"考核处于“{stage_label(assessment.stage)}”阶段，只有“综合评定”阶段可以签批")
+        raise StageError(
+            _("考核处于“%(stage)s”阶段，只有“综合评定”阶段可以签批")
+            % {"stage": stage_label(assessment.stage)}
+        )
     inputs_hash = _compute(assessment, actor, "assessment_sign_off")
     missing = _unscored(assessment)
     if missing:
-        raise AssessmentError(f"以下地区没有核定得分（无考核目标）：{'、'.join(missing)}")
+        raise AssessmentError(
+            _("以下地区没有核定得分（无考核目标）：%(regions)s") % {"regions": join_list(missing)}
+        )
     assessment.signed_off_at = timezone.now()
     assessment.signed_off_by = _user_or_none(actor)
     assessment.signed_off_hash = inputs_hash
@@ -945,17 +1008,22 @@ def assessment_publish(*, actor: Actor, assessment: Assessment, title: str = "")
     assessment = _lock_assessment(assessment)
     policy.check(actor, Action.PUBLISH, assessment.assessing_region)
     if assessment.stage == Stage.PUBLISHED:
-        raise StageError("考核结果已发布；如需更正，请由管理员重新开启考核并说明原因")
+        raise StageError(_("考核结果已发布；如需更正，请由管理员重新开启考核并说明原因"))
     if assessment.stage != Stage.FINAL:
-        raise StageError(f"考核处于“{stage_label(assessment.stage)}”阶段，须完成“综合评定”签批后才能发布通报")
+        raise StageError(
+            _("考核处于“%(stage)s”阶段，须完成“综合评定”签批后才能发布通报")
+            % {"stage": stage_label(assessment.stage)}
+        )
     if assessment.signed_off_at is None:
-        raise StageError("综合评定尚未签批，不能发布通报")
+        raise StageError(_("综合评定尚未签批，不能发布通报"))
     inputs_hash = _compute(assessment, actor, "assessment_publish")
     if inputs_hash != assessment.signed_off_hash:
-        raise AssessmentError("签批后考核数据发生了变化，请重新进行综合评定签批后再发布")
+        raise AssessmentError(_("签批后考核数据发生了变化，请重新进行综合评定签批后再发布"))
     missing = _unscored(assessment)
     if missing:
-        raise AssessmentError(f"以下地区没有核定得分（无考核目标）：{'、'.join(missing)}")
+        raise AssessmentError(
+            _("以下地区没有核定得分（无考核目标）：%(regions)s") % {"regions": join_list(missing)}
+        )
     version = assessment.version + 1
     now = timezone.now()
     publication = Publication.objects.create(
@@ -1041,10 +1109,13 @@ def assessment_reopen(*, actor: Actor, assessment: Assessment, reason: str) -> A
     """
     assessment = _lock_assessment(assessment)
     if not policy.can_reopen_assessment(actor, assessment.assessing_region):
-        raise PermissionDenied("只有管理员可以重新开启已发布的考核")
-    reason = _require_reason(reason, "重新开启考核")
+        raise PermissionDenied(_("只有管理员可以重新开启已发布的考核"))
+    reason = _require_reason(reason, pgettext("action", "重新开启考核"))
     if assessment.stage != Stage.PUBLISHED:
-        raise StageError(f"考核处于“{stage_label(assessment.stage)}”阶段，只有已发布的考核可以重新开启")
+        raise StageError(
+            _("考核处于“%(stage)s”阶段，只有已发布的考核可以重新开启")
+            % {"stage": stage_label(assessment.stage)}
+        )
     now = timezone.now()
     Publication.objects.filter(assessment=assessment, version=assessment.version).update(
         reopened_at=now, reopened_by=_user_or_none(actor), reopen_reason=reason

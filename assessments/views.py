@@ -18,6 +18,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import policy
@@ -41,6 +43,7 @@ from assessments.models import (
     stage_index,
 )
 from indicators.models import Indicator, ItemScore, QualitativeItem, Region
+from quality_city.i18n import join_list
 
 # --- Object access ------------------------------------------------------------------
 
@@ -49,7 +52,7 @@ def _get_assessment_for_user(request: HttpRequest, pk: int) -> Assessment:
     """The assessment if the user takes part in it (its region, above or below), else 404."""
     assessment = get_object_or_404(Assessment.objects.select_related("assessing_region", "scheme"), pk=pk)
     if not selectors.assessments_for(request.user).filter(pk=pk).exists():
-        raise Http404("没有找到该考核")
+        raise Http404(_("没有找到该考核"))
     return assessment
 
 
@@ -61,7 +64,7 @@ def _get_row_for_user(request: HttpRequest, assessment: Assessment, code: str) -
     )
     row.assessment = assessment
     if not selectors.can_see_county(request.user, row):
-        raise PermissionDenied(f"无权查看{row.region.name}的考核材料")
+        raise PermissionDenied(_("无权查看%(region)s的考核材料") % {"region": row.region.name})
     return row
 
 
@@ -72,7 +75,7 @@ def _run(request: HttpRequest, fn: Callable[[], object], success: str) -> bool:
     except services.AssessmentError as exc:
         messages.error(request, exc.message)
         return False
-    messages.success(request, success)
+    messages.success(request, str(success))
     return True
 
 
@@ -110,7 +113,7 @@ def create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         region = Region.objects.filter(code=form.cleaned_data["region_code"].strip()).first()
         if region is None:
-            form.add_error("region_code", "没有该地区代码")
+            form.add_error("region_code", _("没有该地区代码"))
         else:
             policy.check(request.user, Action.PUBLISH, region)
             try:
@@ -126,7 +129,7 @@ def create(request: HttpRequest) -> HttpResponse:
             except services.AssessmentError as exc:
                 form.add_error(None, exc.message)
             else:
-                messages.success(request, f"已创建“{assessment.name}”")
+                messages.success(request, _("已创建“%(name)s”") % {"name": assessment.name})
                 return redirect(_board_url(assessment))
     return render(request, "assessments/create.html", {"form": form, "stages": STAGE_ORDER})
 
@@ -148,7 +151,7 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
         rows = selectors.visible_rows(request.user, assessment)
         if rows:
             return redirect(_county_url(rows[0]))
-        raise PermissionDenied("无权查看该考核的进度看板")
+        raise PermissionDenied(_("无权查看该考核的进度看板"))
     data = selectors.stage_board(assessment)
     can_manage = policy.can(request.user, Action.PUBLISH, assessment.assessing_region)
     verifiable = {r.pk for r in selectors.verifiable_rows(request.user, assessment)}
@@ -193,7 +196,7 @@ def advance(request: HttpRequest, pk: int) -> HttpResponse:
     _run(
         request,
         lambda: services.assessment_advance(actor=request.user, assessment=assessment, to_stage=to_stage),
-        f"考核已进入“{label}”阶段",
+        _("考核已进入“%(stage)s”阶段") % {"stage": label},
     )
     return redirect(_board_url(assessment))
 
@@ -204,14 +207,14 @@ def deadlines(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _managed(request, pk)
     form = DeadlinesForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "日期格式不正确，请使用 YYYY-MM-DD")
+        messages.error(request, _("日期格式不正确，请使用 YYYY-MM-DD"))
     else:
         _run(
             request,
             lambda: services.assessment_set_deadlines(
                 actor=request.user, assessment=assessment, deadlines=form.deadlines()
             ),
-            "截止日期已保存",
+            _("截止日期已保存"),
         )
     return redirect(_board_url(assessment))
 
@@ -223,7 +226,7 @@ def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
     _run(
         request,
         lambda: services.assessment_sign_off(actor=request.user, assessment=assessment),
-        "已完成综合评定计分并签批",
+        _("已完成综合评定计分并签批"),
     )
     return redirect(_board_url(assessment))
 
@@ -237,7 +240,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
     ok = _run(
         request,
         lambda: services.assessment_publish(actor=request.user, assessment=assessment, title=title),
-        "考核结果已发布，相关数据已冻结",
+        _("考核结果已发布，相关数据已冻结"),
     )
     if ok:
         return redirect(reverse("assessments:results", args=[assessment.pk]))
@@ -249,13 +252,13 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
 def reopen(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _get_assessment_for_user(request, pk)
     if not policy.can_reopen_assessment(request.user, assessment.assessing_region):
-        raise PermissionDenied("只有管理员可以重新开启已发布的考核")
+        raise PermissionDenied(_("只有管理员可以重新开启已发布的考核"))
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     _run(
         request,
         lambda: services.assessment_reopen(actor=request.user, assessment=assessment, reason=reason),
-        "考核已重新开启，数据解除冻结；更正后请重新签批并发布",
+        _("考核已重新开启，数据解除冻结；更正后请重新签批并发布"),
     )
     return redirect(_board_url(assessment))
 
@@ -290,8 +293,8 @@ def groups(request: HttpRequest, pk: int) -> HttpResponse:
         if unknown or (leader_name and leader is None):
             form.add_error(
                 None,
-                "没有这些用户："
-                + "、".join(unknown + ([leader_name] if leader is None and leader_name else [])),
+                _("没有这些用户：%(users)s")
+                % {"users": join_list(unknown + ([leader_name] if leader is None and leader_name else []))},
             )
         else:
             try:
@@ -307,7 +310,7 @@ def groups(request: HttpRequest, pk: int) -> HttpResponse:
             except services.AssessmentError as exc:
                 form.add_error(None, exc.message)
             else:
-                messages.success(request, "核查组已保存")
+                messages.success(request, _("核查组已保存"))
                 return redirect(reverse("assessments:groups", args=[assessment.pk]))
     group_list = list(
         assessment.groups.prefetch_related("members", "counties__region").select_related("leader")
@@ -355,12 +358,12 @@ def county(request: HttpRequest, pk: int, code: str) -> HttpResponse:
 
 _COUNTY_ACTIONS: dict[str, tuple[Callable, str, bool]] = {
     # action: (service, success message, needs a reason)
-    "file": (services.county_file_targets, "已提交目标备案", False),
-    "accept": (services.county_accept_targets, "已接受目标备案，该地区进入自评阶段", False),
-    "return-filing": (services.county_return_filing, "已退回目标备案", True),
-    "submit-self": (services.county_submit_self, "自评已提交", False),
-    "review-pass": (services.county_review_pass, "材料审核通过，该地区进入现场核查阶段", False),
-    "review-return": (services.county_review_return, "已退回补充材料", True),
+    "file": (services.county_file_targets, gettext_lazy("已提交目标备案"), False),
+    "accept": (services.county_accept_targets, gettext_lazy("已接受目标备案，该地区进入自评阶段"), False),
+    "return-filing": (services.county_return_filing, gettext_lazy("已退回目标备案"), True),
+    "submit-self": (services.county_submit_self, gettext_lazy("自评已提交"), False),
+    "review-pass": (services.county_review_pass, gettext_lazy("材料审核通过，该地区进入现场核查阶段"), False),
+    "review-return": (services.county_review_return, gettext_lazy("已退回补充材料"), True),
 }
 
 
@@ -370,7 +373,7 @@ def county_action(request: HttpRequest, pk: int, code: str, action: str) -> Http
     assessment = _get_assessment_for_user(request, pk)
     row = _get_row_for_user(request, assessment, code)
     if action not in _COUNTY_ACTIONS:
-        raise Http404("没有该操作")
+        raise Http404(_("没有该操作"))
     service, success, needs_reason = _COUNTY_ACTIONS[action]
     kwargs = {"actor": request.user, "row": row}
     if needs_reason:
@@ -387,7 +390,7 @@ def item_self(request: HttpRequest, pk: int, code: str, item_id: int) -> HttpRes
     item = get_object_or_404(QualitativeItem, pk=item_id, scheme=assessment.scheme)
     form = ItemSelfForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "请填写自评分和自评说明")
+        messages.error(request, _("请填写自评分和自评说明"))
     else:
         _run(
             request,
@@ -399,7 +402,7 @@ def item_self(request: HttpRequest, pk: int, code: str, item_id: int) -> HttpRes
                 reason=form.cleaned_data["reason"],
                 evidence=form.cleaned_data.get("evidence"),
             ),
-            f"已保存“{item.name}”的自评",
+            _("已保存“%(item)s”的自评") % {"item": item.name},
         )
     return redirect(_county_url(row) + f"#item-{item.pk}")
 
@@ -411,23 +414,23 @@ def self_report(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     row = _get_row_for_user(request, assessment, code)
     upload = request.FILES.get("report")
     if upload is None:
-        messages.error(request, "请选择自评报告文件")
+        messages.error(request, _("请选择自评报告文件"))
     else:
         _run(
             request,
             lambda: services.county_upload_self_report(actor=request.user, row=row, upload=upload),
-            "自评报告已上传",
+            _("自评报告已上传"),
         )
     return redirect(_county_url(row))
 
 
 def _download(field, name: str) -> FileResponse:
     if not field:
-        raise Http404("没有该文件")
+        raise Http404(_("没有该文件"))
     try:
         handle = field.open("rb")
     except FileNotFoundError as exc:
-        raise Http404("文件不存在") from exc
+        raise Http404(_("文件不存在")) from exc
     return FileResponse(handle, as_attachment=True, filename=name or field.name.rsplit("/", 1)[-1])
 
 
@@ -443,7 +446,7 @@ def self_report_download(request: HttpRequest, pk: int, code: str) -> HttpRespon
         selectors.can_see_county(request.user, row)
         or policy.can_verify_county(request.user, row, write=False)
     ):
-        raise PermissionDenied(f"无权下载{row.region.name}的自评报告")
+        raise PermissionDenied(_("无权下载%(region)s的自评报告") % {"region": row.region.name})
     return _download(row.self_report, row.self_report_name)
 
 
@@ -458,7 +461,7 @@ def item_evidence(request: HttpRequest, pk: int, code: str, item_id: int) -> Htt
         selectors.can_see_county(request.user, row)
         or policy.can_verify_county(request.user, row, write=False)
     ):
-        raise PermissionDenied(f"无权下载{row.region.name}的佐证材料")
+        raise PermissionDenied(_("无权下载%(region)s的佐证材料") % {"region": row.region.name})
     score = get_object_or_404(ItemScore, item_id=item_id, region=row.region, year=assessment.year)
     return _download(score.evidence, "")
 
@@ -473,7 +476,9 @@ def _verification_row(request: HttpRequest, pk: int, code: str) -> tuple[Assessm
     )
     row.assessment = assessment
     if not policy.can_verify_county(request.user, row, write=False):
-        raise PermissionDenied(f"您不是{row.region.name}的现场核查组成员，不能查看其核查材料")
+        raise PermissionDenied(
+            _("您不是%(region)s的现场核查组成员，不能查看其核查材料") % {"region": row.region.name}
+        )
     return assessment, row
 
 
@@ -488,7 +493,7 @@ def verification(request: HttpRequest, pk: int, code: str) -> HttpResponse:
         elif request.POST.get("item"):
             item = get_object_or_404(QualitativeItem, pk=request.POST["item"], scheme=assessment.scheme)
         if not form.is_valid():
-            messages.error(request, "核查记录填写不正确")
+            messages.error(request, _("核查记录填写不正确"))
         else:
             data = form.cleaned_data
             _run(
@@ -503,7 +508,7 @@ def verification(request: HttpRequest, pk: int, code: str) -> HttpResponse:
                     reason=data["reason"],
                     note=data["note"],
                 ),
-                "核查记录已保存",
+                _("核查记录已保存"),
             )
         anchor = f"#ind-{indicator.code}" if indicator else (f"#item-{item.pk}" if item else "")
         return redirect(reverse("assessments:verification", args=[assessment.pk, row.region.code]) + anchor)
@@ -530,7 +535,7 @@ def verification_done(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     _run(
         request,
         lambda: services.county_verification_done(actor=request.user, row=row),
-        f"{row.region.name}现场核查已完成",
+        _("%(region)s现场核查已完成") % {"region": row.region.name},
     )
     return redirect(reverse("assessments:verification", args=[assessment.pk, row.region.code]))
 
@@ -542,14 +547,14 @@ def verification_done(request: HttpRequest, pk: int, code: str) -> HttpResponse:
 def results(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _get_assessment_for_user(request, pk)
     if not selectors.can_read_publications(request.user, assessment):
-        raise PermissionDenied("无权查看该考核的通报")
+        raise PermissionDenied(_("无权查看该考核的通报"))
     pubs = selectors.publications_of(assessment)
     version = request.GET.get("version")
     chosen = None
     if version and version.isdigit():
         chosen = next((p for p in pubs if p.version == int(version)), None)
         if chosen is None:
-            raise Http404("没有该版本的通报")
+            raise Http404(_("没有该版本的通报"))
     elif pubs:
         chosen = pubs[-1]
     region_code = request.GET.get("region", "")

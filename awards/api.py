@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -61,7 +62,7 @@ def _choice_field(choices, **kwargs) -> serializers.CharField:
 
     def check(value: str) -> None:
         if value not in values:
-            raise ValidationError(f"须为以下之一：{listing}")
+            raise ValidationError(_("须为以下之一：%(values)s") % {"values": listing})
 
     if kwargs.get("read_only"):
         return serializers.CharField(help_text=f"取值：{listing}", **kwargs)
@@ -332,7 +333,9 @@ class GrantViewSet(
         p = self.request.query_params
         year = p.get("year")
         if year and not (year.isdigit() and YEAR_MIN <= int(year) <= YEAR_MAX):  # else a 500 from date()
-            raise ValidationError({"year": [f"年度须为 {YEAR_MIN}–{YEAR_MAX} 之间的整数"]})
+            raise ValidationError(
+                {"year": [_("年度须为 %(min)s–%(max)s 之间的整数") % {"min": YEAR_MIN, "max": YEAR_MAX}]}
+            )
         filters = selectors.GrantFilters(
             region=p.get("region"),
             indicator=p.get("indicator"),
@@ -350,7 +353,7 @@ class GrantViewSet(
 
     def _visible_enterprise(self, enterprise: Enterprise) -> None:
         if not policy.can(self.request.user, Action.READ, enterprise.region):
-            raise ValidationError({"enterprise": ["统一社会信用代码未登记或不在您的辖区"]})
+            raise ValidationError({"enterprise": [_("统一社会信用代码未登记或不在您的辖区")]})
 
     def perform_create(self, serializer) -> None:
         self._visible_enterprise(serializer.validated_data["enterprise"])
@@ -414,7 +417,7 @@ class RoundViewSet(
         rnd = self.get_object()
         stage = request.query_params.get("stage")
         if stage and stage not in SCORED_STAGES:
-            raise ValidationError({"stage": ["须为 document_review 或 onsite_review"]})
+            raise ValidationError({"stage": [_("须为 document_review 或 onsite_review")]})
         rows = selectors.round_ranking_for_user(user=request.user, rnd=rnd, stage=stage)
         return Response(
             [
@@ -446,7 +449,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         round_id = self.request.query_params.get("round")
         if self.action == "list":
             if not (round_id and round_id.isdigit()):
-                raise ValidationError({"round": ["请指定评审 id（?round=）"]})
+                raise ValidationError({"round": [_("请指定评审 id（?round=）")]})
             rnd = selectors.get_round_for_user(self.request.user, int(round_id))
             return selectors.applications_visible(user=self.request.user, rnd=rnd)
         return Application.objects.none()
@@ -468,7 +471,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         rnd = selectors.get_round_for_user(request.user, v["round"], manage=True)
         enterprise = Enterprise.objects.select_related("region").filter(credit_code=v["enterprise"]).first()
         if enterprise is None:
-            raise ValidationError({"enterprise": ["统一社会信用代码未登记"]})
+            raise ValidationError({"enterprise": [_("统一社会信用代码未登记")]})
         application = _call(
             rounds.application_create,
             user=request.user,
@@ -502,7 +505,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         data.is_valid(raise_exception=True)
         reviewer = User.objects.filter(username=data.validated_data["reviewer"]).first()
         if reviewer is None:
-            raise ValidationError({"reviewer": ["没有该用户"]})
+            raise ValidationError({"reviewer": [_("没有该用户")]})
         assignment = _call(
             rounds.review_assign,
             user=request.user,
@@ -526,7 +529,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             application=application, reviewer=request.user, stage=data.validated_data["stage"]
         ).first()
         if assignment is None:
-            raise Http404("您未被指派评审该申报的这一阶段")
+            raise Http404(_("您未被指派评审该申报的这一阶段"))
         assignment = _call(
             rounds.review_submit,
             user=request.user,

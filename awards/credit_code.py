@@ -15,6 +15,9 @@ character stands for its index in that set. Position i (1-based) of the first
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from quality_city.i18n import join_list
 
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 FORBIDDEN_LETTERS = frozenset("IOSVZ")
@@ -37,7 +40,7 @@ def make_credit_code(first17: str) -> str:
 
 
 def credit_code_errors(code: str) -> list[tuple[str, str]]:
-    """(rule, Chinese message) for every rule the code breaks; empty when valid.
+    """(rule, message in the active language) for every rule the code breaks; empty when valid.
 
     Rules are checked in order and later ones only once the earlier hold:
     `length`, `charset` (lowercase, forbidden letters I/O/S/V/Z, other
@@ -46,24 +49,58 @@ def credit_code_errors(code: str) -> list[tuple[str, str]]:
     if code is None:
         code = ""
     if len(code) != LENGTH:
-        return [("length", f"统一社会信用代码须为 {LENGTH} 位，当前为 {len(code)} 位")]
+        return [
+            (
+                "length",
+                _("统一社会信用代码须为 %(length)s 位，当前为 %(actual)s 位")
+                % {"length": LENGTH, "actual": len(code)},
+            )
+        ]
     errors: list[tuple[str, str]] = []
     lower = sorted({c for c in code if c.isascii() and c.islower()})
     if lower:
-        errors.append(("charset", f"统一社会信用代码须使用大写字母，不能含小写字母 {'、'.join(lower)}"))
+        errors.append(
+            (
+                "charset",
+                _("统一社会信用代码须使用大写字母，不能含小写字母 %(chars)s") % {"chars": join_list(lower)},
+            )
+        )
     forbidden = sorted({c for c in code if c in FORBIDDEN_LETTERS})
     if forbidden:
-        errors.append(("charset", f"统一社会信用代码不使用字母 I、O、S、V、Z，当前含 {'、'.join(forbidden)}"))
+        errors.append(
+            (
+                "charset",
+                _("统一社会信用代码不使用字母 I、O、S、V、Z，当前含 %(chars)s")
+                % {"chars": join_list(forbidden)},
+            )
+        )
     other = sorted({c for c in code if c not in _INDEX and c not in FORBIDDEN_LETTERS and c not in lower})
     if other:
-        errors.append(("charset", f"统一社会信用代码只能由数字和大写字母组成，不能含 {'、'.join(other)}"))
+        errors.append(
+            (
+                "charset",
+                _("统一社会信用代码只能由数字和大写字母组成，不能含 %(chars)s") % {"chars": join_list(other)},
+            )
+        )
     if errors:
         return errors
     if not code[2:8].isdigit():
-        return [("division", f"第 3–8 位（登记管理机关行政区划码）须为 6 位数字，当前为 {code[2:8]}")]
+        return [
+            (
+                "division",
+                _("第 3–8 位（登记管理机关行政区划码）须为 6 位数字，当前为 %(value)s")
+                % {"value": code[2:8]},
+            )
+        ]
     expected = check_character(code[:17])
     if code[17] != expected:
-        return [("check", f"第 18 位校验码错误：按 GB 32100 计算应为 {expected}，当前为 {code[17]}")]
+        return [
+            (
+                "check",
+                _("第 18 位校验码错误：按 GB 32100 计算应为 %(expected)s，当前为 %(actual)s")
+                % {"expected": expected, "actual": code[17]},
+            )
+        ]
     return []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.models import User
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import policy
@@ -154,7 +155,7 @@ class AssignForm(forms.Form):
     def clean_username(self) -> User:
         user = User.objects.filter(username=self.cleaned_data["username"].strip()).first()
         if user is None:
-            raise forms.ValidationError("没有该用户")
+            raise forms.ValidationError(_("没有该用户"))
         return user
 
 
@@ -165,7 +166,10 @@ class ScoreSheetForm(forms.Form):
         super().__init__(*args, **kwargs)
         for category in categories:
             self.fields[f"score_{category.code}"] = forms.CharField(
-                label=f"{category.name}（满分 {category.max_points}）", required=False, max_length=12
+                label=gettext("%(category)s（满分 %(points)s）")
+                % {"category": category.name, "points": category.max_points},
+                required=False,
+                max_length=12,
             )
             self.fields[f"comment_{category.code}"] = forms.CharField(
                 label=_("评语"), required=False, max_length=500

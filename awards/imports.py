@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from accounts import policy
 from accounts.policy import Action
@@ -69,7 +72,7 @@ class ImportPlan:
     errors: list[RowError] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return f"新增 {self.created}，更新 {self.updated}"
+        return _("新增 %(created)s，更新 %(updated)s") % {"created": self.created, "updated": self.updated}
 
 
 def _text(value) -> str:
@@ -97,6 +100,11 @@ def _industry(value: str) -> str | None:
         return ""
     if value.upper() in Enterprise.Industry.values:
         return value.upper()
+    # The Chinese name of a category is accepted whatever the page's language (and the active one too).
+    with translation.override(settings.LANGUAGE_CODE):
+        chinese = {str(label): code for code, label in Enterprise.Industry.choices}
+    if value in chinese:
+        return chinese[value]
     for code, label in Enterprise.Industry.choices:
         if value == str(label):
             return code
@@ -132,23 +140,27 @@ def enterprises_plan(*, user: User | None, data: bytes, filename: str) -> Import
         for _rule, message in credit_code_errors(code):
             err("credit_code", message)
         if code in seen:
-            err("credit_code", f"与第 {seen[code]} 行重复")
+            err("credit_code", _("与第 %(row)s 行重复") % {"row": seen[code]})
         seen.setdefault(code, n)
         if not name:
-            err("name", "不能为空")
+            err("name", _("不能为空"))
         elif len(name) > 200:
-            err("name", "超过 200 字")
+            err("name", _("超过 200 字"))
         region = regions.get(region_code)
         if region is None:
-            err("region_code", f"地区代码“{region_code}”不存在")
+            err("region_code", _("地区代码“%(code)s”不存在") % {"code": region_code})
         elif not _may_register(user, region):
-            err("region_code", f"无权在“{region.name}”登记企业")
+            err("region_code", _("无权在“%(region)s”登记企业") % {"region": region.name})
         industry = _industry(_text(raw.get("industry")))
         if industry is None:
-            err("industry", f"行业门类“{_text(raw.get('industry'))}”无效，请填 A–T 或门类名称")
+            err(
+                "industry",
+                _("行业门类“%(industry)s”无效，请填 A–T 或门类名称")
+                % {"industry": _text(raw.get("industry"))},
+            )
         current = existing.get(code)
         if current is not None and not _may_register(user, current.region):
-            err("credit_code", f"该企业已登记在“{current.region.name}”，无权修改")
+            err("credit_code", _("该企业已登记在“%(region)s”，无权修改") % {"region": current.region.name})
         if len(plan.errors) > bad:
             continue
         plan.rows.append(
@@ -229,7 +241,7 @@ def grants_plan(*, user: User | None, data: bytes, filename: str) -> ImportPlan:
         type_text = _text(raw.get("award_type"))
         award_type = types.get(type_text) or types.get(type_text.upper())
         if award_type is None:
-            err("award_type", f"奖项类型“{type_text}”不在目录中")
+            err("award_type", _("奖项类型“%(type)s”不在目录中") % {"type": type_text})
         code = _text(raw.get("credit_code"))
         enterprise = enterprises.get(code)
         problems = credit_code_errors(code)
@@ -237,29 +249,36 @@ def grants_plan(*, user: User | None, data: bytes, filename: str) -> ImportPlan:
             for _rule, message in problems:
                 err("credit_code", message)
         elif enterprise is None:
-            err("credit_code", f"统一社会信用代码 {code} 未登记，请先导入企业")
+            err("credit_code", _("统一社会信用代码 %(code)s 未登记，请先导入企业") % {"code": code})
         elif not _may_register(user, enterprise.region):
-            err("credit_code", f"无权为“{enterprise.region.name}”的企业登记")
+            err("credit_code", _("无权为“%(region)s”的企业登记") % {"region": enterprise.region.name})
         name = _text(raw.get("name"))
         if not name:
-            err("name", "不能为空")
+            err("name", _("不能为空"))
         elif len(name) > 200:
-            err("name", "超过 200 字")
+            err("name", _("超过 200 字"))
         year = _year(raw.get("year_granted"))
         if year is None:
-            err("year_granted", f"“{_text(raw.get('year_granted'))}”不是整数年份")
+            err("year_granted", _("“%(raw)s”不是整数年份") % {"raw": _text(raw.get("year_granted"))})
         elif not (YEAR_MIN <= year <= YEAR_MAX):
-            err("year_granted", f"年度 {year} 须在 {YEAR_MIN}–{YEAR_MAX} 之间")
+            err(
+                "year_granted",
+                _("年度 %(year)s 须在 %(min)s–%(max)s 之间")
+                % {"year": year, "min": YEAR_MIN, "max": YEAR_MAX},
+            )
         valid_until = None
         if _text(raw.get("valid_until")):
             valid_until = _year(raw.get("valid_until"))
             if valid_until is None:
-                err("valid_until", f"“{_text(raw.get('valid_until'))}”不是整数年份")
+                err("valid_until", _("“%(raw)s”不是整数年份") % {"raw": _text(raw.get("valid_until"))})
             elif year is not None and valid_until < year:
-                err("valid_until", f"有效期至 {valid_until} 年早于获得年度 {year} 年")
+                err(
+                    "valid_until",
+                    _("有效期至 %(until)s 年早于获得年度 %(year)s 年") % {"until": valid_until, "year": year},
+                )
         key = (award_type.pk if award_type else None, code, name, year)
         if key in seen and None not in key:
-            err("name", f"与第 {seen[key]} 行重复（同一奖项类型、企业、名称和年度）")
+            err("name", _("与第 %(row)s 行重复（同一奖项类型、企业、名称和年度）") % {"row": seen[key]})
         seen.setdefault(key, n)
         if len(plan.errors) > bad:
             continue

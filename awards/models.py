@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -332,7 +333,7 @@ class RoundCategory(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.max_points}分）"
+        return gettext("%(name)s（%(points)s分）") % {"name": self.name, "points": self.max_points}
 
 
 class Stage(models.TextChoices):

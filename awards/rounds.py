@@ -39,6 +39,8 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts import policy
 from accounts.policy import Action
@@ -62,6 +64,7 @@ from awards.selectors import stage_scores
 from awards.services import grant_create
 from indicators.models import Region
 from indicators.services import sniff_kind
+from quality_city.i18n import join_list
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     Stage.SUBMITTED: (Stage.QUALIFICATION,),
@@ -94,7 +97,7 @@ def _stage_label(stage: str) -> str:
 
 def _check_bureau(user: User | None, rnd: QualityAwardRound) -> None:
     if user is not None and not policy.can(user, Action.RUN_AWARD_ROUND, rnd.region):
-        raise PermissionDenied("只有组织评审的质量主管部门可以执行此操作")
+        raise PermissionDenied(_("只有组织评审的质量主管部门可以执行此操作"))
 
 
 # --- rounds -----------------------------------------------------------------------------
@@ -102,12 +105,18 @@ def _check_bureau(user: User | None, rnd: QualityAwardRound) -> None:
 
 def _clean_pass_marks(rnd: QualityAwardRound, total: int) -> None:
     errors: dict[str, list[str]] = {}
-    for name, label in (("document_pass_mark", "材料评审合格分"), ("onsite_pass_mark", "现场评审合格分")):
+    for name, label in (
+        ("document_pass_mark", _("材料评审合格分")),
+        ("onsite_pass_mark", _("现场评审合格分")),
+    ):
         mark = getattr(rnd, name)
         if mark is None or mark < 0:
-            errors[name] = [f"{label}不能为负数"]
+            errors[name] = [_("%(label)s不能为负数") % {"label": label}]
         elif mark > total:
-            errors[name] = [f"{label} {mark} 超过评分总分 {total}"]
+            errors[name] = [
+                _("%(label)s %(mark)s 超过评分总分 %(total)s")
+                % {"label": label, "mark": mark, "total": total}
+            ]
     if errors:
         raise ValidationError(errors)
 
@@ -176,7 +185,7 @@ def round_update(
     current = [(c.code, c.name, c.max_points) for c in rnd.categories.all()]
     if categories is not None and list(categories) != current:
         if CategoryScore.objects.filter(assignment__application__round=rnd).exists():
-            raise ValidationError("已有评审员打分，评分类目不能再修改")
+            raise ValidationError(_("已有评审员打分，评分类目不能再修改"))
         _clean_categories(categories)
         _clean_pass_marks(rnd, sum(c[2] for c in categories))
         rnd.categories.all().delete()
@@ -192,17 +201,19 @@ def round_update(
 
 def _clean_categories(categories: list[tuple[str, str, int]]) -> None:
     if not categories:
-        raise ValidationError("评分类目不能为空")
+        raise ValidationError(_("评分类目不能为空"))
     errors = []
     codes = [c[0] for c in categories]
     for code, name, points in categories:
         if not code or not name:
-            errors.append("每个评分类目都需要代码和名称")
+            errors.append(_("每个评分类目都需要代码和名称"))
         if not isinstance(points, int) or points <= 0:
-            errors.append(f"评分类目“{name}”的满分须为正整数，当前为 {points}")
+            errors.append(
+                _("评分类目“%(name)s”的满分须为正整数，当前为 %(points)s") % {"name": name, "points": points}
+            )
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
-        errors.append(f"评分类目代码重复：{'、'.join(duplicates)}")
+        errors.append(_("评分类目代码重复：%(codes)s") % {"codes": join_list(duplicates)})
     if errors:
         raise ValidationError(errors)
 
@@ -232,14 +243,17 @@ def application_create(
     _check_bureau(user, rnd)
     errors: dict[str, list[str]] = {}
     if not rnd.accepting_applications:
-        errors["round"] = [f"“{rnd.name}”已停止受理申报"]
+        errors["round"] = [_("“%(round)s”已停止受理申报") % {"round": rnd.name}]
     if not enterprise.region.is_within(rnd.region):
-        errors["enterprise"] = [f"{enterprise.name} 不在 {rnd.region.name} 辖区内，不能申报本地质量奖"]
+        errors["enterprise"] = [
+            _("%(enterprise)s 不在 %(region)s 辖区内，不能申报本地质量奖")
+            % {"enterprise": enterprise.name, "region": rnd.region.name}
+        ]
     applicant_name = (applicant_name or "").strip()
     if category == Application.Category.ORGANISATION and not applicant_name:
         applicant_name = enterprise.name
     if category == Application.Category.INDIVIDUAL and not applicant_name:
-        errors["applicant_name"] = ["个人奖须填写申报人姓名"]
+        errors["applicant_name"] = [_("个人奖须填写申报人姓名")]
     if errors:
         raise ValidationError(errors)
     application = Application(
@@ -264,19 +278,21 @@ def _read_upload(upload: UploadedFile) -> tuple[bytes, str, str]:
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in ALLOWED_FILES:
         raise ValidationError(
-            f"不支持的文件类型“{ext or '无扩展名'}”，请上传 {'、'.join(sorted(ALLOWED_FILES))}"
+            _("不支持的文件类型“%(kind)s”，请上传 %(allowed)s")
+            % {"kind": ext or _("无扩展名"), "allowed": join_list(sorted(ALLOWED_FILES))}
         )
+    too_big = _("文件超过 %(mb)s MB 上限") % {"mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024)}
     if upload.size is not None and upload.size > settings.EVIDENCE_MAX_BYTES:
-        raise ValidationError(f"文件超过 {settings.EVIDENCE_MAX_BYTES // (1024 * 1024)} MB 上限")
+        raise ValidationError(too_big)
     data = upload.read()
     if len(data) > settings.EVIDENCE_MAX_BYTES:
-        raise ValidationError(f"文件超过 {settings.EVIDENCE_MAX_BYTES // (1024 * 1024)} MB 上限")
+        raise ValidationError(too_big)
     content_type, magics = ALLOWED_FILES[ext]
     if not any(data.startswith(m) for m in magics):
-        raise ValidationError(f"文件内容与扩展名 .{ext} 不符")
+        raise ValidationError(_("文件内容与扩展名 .%(ext)s 不符") % {"ext": ext})
     if data.startswith(b"PK") and sniff_kind(data[:16], io.BytesIO(data)) != ext:
         # Any zip starts with PK: the parts decide (a .docm renamed .docx holds a VBA project).
-        raise ValidationError(f"文件内容与扩展名 .{ext} 不符（或含宏）")
+        raise ValidationError(_("文件内容与扩展名 .%(ext)s 不符（或含宏）") % {"ext": ext})
     return data, name, content_type
 
 
@@ -287,9 +303,9 @@ def application_add_file(
     """Attach the self-assessment report or an evidence file (type and size checked)."""
     _check_bureau(user, application.round)
     if application.stage in (Stage.AWARDED, Stage.REJECTED):
-        raise ValidationError("评审已结束，不能再上传材料")
+        raise ValidationError(_("评审已结束，不能再上传材料"))
     if kind not in ApplicationFile.Kind.values:
-        raise ValidationError("材料类型无效")
+        raise ValidationError(_("材料类型无效"))
     data, name, content_type = _read_upload(upload)
     digest = hashlib.sha256(data).hexdigest()
     record = ApplicationFile(
@@ -310,11 +326,17 @@ def _require_scores(application: Application, stage: str, pass_mark: Decimal) ->
     score = stage_scores([application.pk], stage)[application.pk]
     label = _stage_label(stage)
     if score.assigned == 0:
-        raise ValidationError(f"{label}尚未指派评审员")
+        raise ValidationError(_("%(stage)s尚未指派评审员") % {"stage": label})
     if not score.complete:
-        raise ValidationError(f"{label}还有 {score.assigned - score.submitted} 名评审员未提交评分")
+        raise ValidationError(
+            _("%(stage)s还有 %(n)s 名评审员未提交评分")
+            % {"stage": label, "n": score.assigned - score.submitted}
+        )
     if score.mean is not None and score.mean < pass_mark:
-        raise ValidationError(f"{label}平均分 {score.mean} 低于合格分 {pass_mark}，只能作未获奖处理")
+        raise ValidationError(
+            _("%(stage)s平均分 %(mean)s 低于合格分 %(mark)s，只能作未获奖处理")
+            % {"stage": label, "mean": score.mean, "mark": pass_mark}
+        )
 
 
 @transaction.atomic
@@ -345,39 +367,46 @@ def application_transition(
     try:
         to_stage = Stage(to_stage).value
     except ValueError as exc:
-        raise ValidationError(f"未知阶段“{to_stage}”") from exc
+        raise ValidationError(_("未知阶段“%(stage)s”") % {"stage": to_stage}) from exc
     legal = TRANSITIONS[current]
     if to_stage not in legal:
         if not legal:
-            raise ValidationError(f"申报已处于“{_stage_label(current)}”，评审已结束，不能再变更阶段")
-        options = "或".join(f"“{_stage_label(s)}”" for s in legal)
+            raise ValidationError(
+                _("申报已处于“%(stage)s”，评审已结束，不能再变更阶段") % {"stage": _stage_label(current)}
+            )
+        options = pgettext("alternatives", "或").join(f"“{_stage_label(s)}”" for s in legal)
         raise ValidationError(
-            f"不能从“{_stage_label(current)}”转到“{_stage_label(to_stage)}”：下一步只能是{options}"
+            _("不能从“%(current)s”转到“%(stage)s”：下一步只能是%(options)s")
+            % {"current": _stage_label(current), "stage": _stage_label(to_stage), "options": options}
         )
 
     if to_stage == Stage.REJECTED:
         if not note:
-            raise ValidationError("作未获奖处理须填写理由")
+            raise ValidationError(_("作未获奖处理须填写理由"))
     elif to_stage == Stage.DOCUMENT_REVIEW:
         if not application.files.filter(kind=ApplicationFile.Kind.REPORT).exists():
-            raise ValidationError("尚未上传自评报告，不能通过资格审查")
+            raise ValidationError(_("尚未上传自评报告，不能通过资格审查"))
     elif to_stage == Stage.ONSITE_REVIEW:
         _require_scores(application, Stage.DOCUMENT_REVIEW, rnd.document_pass_mark)
     elif to_stage == Stage.PUBLIC_NOTICE:
         _require_scores(application, Stage.ONSITE_REVIEW, rnd.onsite_pass_mark)
         if notice_start is None or notice_end is None:
-            raise ValidationError("进入公示须填写公示开始和结束日期")
+            raise ValidationError(_("进入公示须填写公示开始和结束日期"))
         if notice_end < notice_start:
-            raise ValidationError(f"公示结束日期 {notice_end} 早于开始日期 {notice_start}")
+            raise ValidationError(
+                _("公示结束日期 %(end)s 早于开始日期 %(start)s") % {"end": notice_end, "start": notice_start}
+            )
         application.notice_start, application.notice_end = notice_start, notice_end
     elif to_stage == Stage.AWARDED:
         if today <= application.notice_end:
-            raise ValidationError(f"公示期至 {application.notice_end} 结束，公示期满后才能授奖")
+            raise ValidationError(
+                _("公示期至 %(end)s 结束，公示期满后才能授奖") % {"end": application.notice_end}
+            )
         pending = application.objections.filter(outcome=Objection.Outcome.PENDING).count()
         if pending:
-            raise ValidationError(f"还有 {pending} 项公示异议未处理，不能授奖")
+            raise ValidationError(_("还有 %(n)s 项公示异议未处理，不能授奖") % {"n": pending})
         if application.objections.filter(outcome=Objection.Outcome.UPHELD).exists():
-            raise ValidationError("公示期间有异议成立，不能授奖")
+            raise ValidationError(_("公示期间有异议成立，不能授奖"))
 
     application.stage = to_stage
     application.stage_changed_at = timezone.now()
@@ -413,7 +442,7 @@ def award_type_for(application: Application, nomination: bool = False) -> AwardT
         .first()
     )
     if award_type is None:
-        raise ValidationError("奖项类型目录中没有市政府质量奖，请先运行 load_catalog")
+        raise ValidationError(_("奖项类型目录中没有市政府质量奖，请先运行 load_catalog"))
     return award_type
 
 
@@ -448,15 +477,18 @@ def review_assign(
     """Assign a reviewer to score an application at a scored stage not yet passed."""
     _check_bureau(user, application.round)
     if stage not in SCORED_STAGES:
-        raise ValidationError("只能为材料评审或现场评审指派评审员")
+        raise ValidationError(_("只能为材料评审或现场评审指派评审员"))
     if application.stage == Stage.REJECTED or (
         STAGE_ORDER.index(application.stage) > STAGE_ORDER.index(stage)
     ):
-        raise ValidationError(f"申报已过“{_stage_label(stage)}”阶段，不能再指派评审员")
+        raise ValidationError(_("申报已过“%(stage)s”阶段，不能再指派评审员") % {"stage": _stage_label(stage)})
     if not reviewer.is_active:
-        raise ValidationError(f"用户 {reviewer.get_username()} 已停用")
+        raise ValidationError(_("用户 %(user)s 已停用") % {"user": reviewer.get_username()})
     if ReviewAssignment.objects.filter(application=application, reviewer=reviewer, stage=stage).exists():
-        raise ValidationError(f"{reviewer.get_username()} 已是该申报的{_stage_label(stage)}评审员")
+        raise ValidationError(
+            _("%(user)s 已是该申报的%(stage)s评审员")
+            % {"user": reviewer.get_username(), "stage": _stage_label(stage)}
+        )
     return ReviewAssignment.objects.create(
         application=application, reviewer=reviewer, stage=stage, assigned_by=user
     )
@@ -466,7 +498,7 @@ def review_assign(
 def review_unassign(*, user: User | None, assignment: ReviewAssignment) -> None:
     _check_bureau(user, assignment.application.round)
     if assignment.submitted_at is not None:
-        raise ValidationError("评审员已提交评分，不能撤销指派")
+        raise ValidationError(_("评审员已提交评分，不能撤销指派"))
     assignment.delete()
 
 
@@ -499,11 +531,12 @@ def review_submit(
         .get(pk=assignment.pk)
     )
     if user is None or assignment.reviewer_id != user.pk:
-        raise PermissionDenied("只能提交指派给自己的评分")
+        raise PermissionDenied(_("只能提交指派给自己的评分"))
     application = assignment.application
     if application.stage != assignment.stage:
         raise ValidationError(
-            f"申报当前处于“{_stage_label(application.stage)}”，不在“{_stage_label(assignment.stage)}”阶段，不能评分"
+            _("申报当前处于“%(current)s”，不在“%(stage)s”阶段，不能评分")
+            % {"current": _stage_label(application.stage), "stage": _stage_label(assignment.stage)}
         )
     categories = list(application.round.categories.all())
     comments = comments or {}
@@ -511,23 +544,27 @@ def review_submit(
     parsed: dict[int, Decimal] = {}
     known = {c.code for c in categories}
     for code in sorted(set(scores) - known):
-        errors.append(f"未知评分类目“{code}”")
+        errors.append(_("未知评分类目“%(code)s”") % {"code": code})
     for category in categories:
         raw = scores.get(category.code)
         if raw is None or str(raw).strip() == "":
-            errors.append(f"“{category.name}”未打分")
+            errors.append(_("“%(category)s”未打分") % {"category": category.name})
             continue
         try:
             points = _points(raw)
         except ValueError:
-            errors.append(f"“{category.name}”得分“{raw}”不是数字")
+            errors.append(_("“%(category)s”得分“%(raw)s”不是数字") % {"category": category.name, "raw": raw})
             continue
+        given = {"category": category.name, "points": points}
         if points < 0:
-            errors.append(f"“{category.name}”得分 {points} 不能为负数")
+            errors.append(_("“%(category)s”得分 %(points)s 不能为负数") % given)
         elif points > category.max_points:
-            errors.append(f"“{category.name}”得分 {points} 超过该类目满分 {category.max_points}")
+            errors.append(
+                _("“%(category)s”得分 %(points)s 超过该类目满分 %(max)s")
+                % {**given, "max": category.max_points}
+            )
         elif points != points.quantize(Decimal("0.01")):
-            errors.append(f"“{category.name}”得分 {points} 最多保留两位小数")
+            errors.append(_("“%(category)s”得分 %(points)s 最多保留两位小数") % given)
         else:
             parsed[category.pk] = points
     if errors:
@@ -554,13 +591,14 @@ def objection_record(
     """Record an objection received during the public notice (公示期内)."""
     _check_bureau(user, application.round)
     if application.stage != Stage.PUBLIC_NOTICE:
-        raise ValidationError("只有处于公示阶段的申报才能登记异议")
+        raise ValidationError(_("只有处于公示阶段的申报才能登记异议"))
     if not (application.notice_start <= received_on <= application.notice_end):
         raise ValidationError(
-            f"收到日期 {received_on} 不在公示期 {application.notice_start} 至 {application.notice_end} 内"
+            _("收到日期 %(date)s 不在公示期 %(start)s 至 %(end)s 内")
+            % {"date": received_on, "start": application.notice_start, "end": application.notice_end}
         )
     if not (content or "").strip():
-        raise ValidationError("请填写异议内容")
+        raise ValidationError(_("请填写异议内容"))
     return Objection.objects.create(
         application=application,
         received_on=received_on,
@@ -578,11 +616,11 @@ def objection_decide(
     application = objection.application
     _check_bureau(user, application.round)
     if application.stage != Stage.PUBLIC_NOTICE:
-        raise ValidationError("评审已结束，不能再处理异议")
+        raise ValidationError(_("评审已结束，不能再处理异议"))
     if outcome not in (Objection.Outcome.UPHELD, Objection.Outcome.DISMISSED):
-        raise ValidationError("处理结果须为“异议成立”或“异议不成立”")
+        raise ValidationError(_("处理结果须为“异议成立”或“异议不成立”"))
     if not (note or "").strip():
-        raise ValidationError("请填写处理说明")
+        raise ValidationError(_("请填写处理说明"))
     objection.outcome = outcome
     objection.outcome_note = note.strip()
     objection.decided_on = decided_on or timezone.localdate()

@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import policy
 from accounts.policy import Action
@@ -63,7 +64,7 @@ def _region_in(user, code: str | None) -> Region | None:
         return None
     region = policy.readable_regions(user).filter(code=code).first()
     if region is None:
-        raise Http404("无此地区或无权查看")
+        raise Http404(_("无此地区或无权查看"))
     return region
 
 
@@ -146,7 +147,7 @@ def award_type_list() -> QuerySet[AwardType]:
 def get_enterprise_for_user(user, pk: int, action: Action = Action.READ) -> Enterprise:
     enterprise = Enterprise.objects.select_related("region").filter(pk=pk).first()
     if enterprise is None or not policy.can(user, Action.READ, enterprise.region):
-        raise Http404("无此企业或无权查看")
+        raise Http404(_("无此企业或无权查看"))
     policy.check(user, action, enterprise.region)
     return enterprise
 
@@ -156,7 +157,7 @@ def get_grant_for_user(user, pk: int, action: Action = Action.READ) -> Grant:
         Grant.objects.select_related("award_type", "enterprise", "enterprise__region").filter(pk=pk).first()
     )
     if grant is None or not policy.can(user, Action.READ, grant.enterprise.region):
-        raise Http404("无此授予记录或无权查看")
+        raise Http404(_("无此授予记录或无权查看"))
     policy.check(user, action, grant.enterprise.region)
     return grant
 
@@ -206,7 +207,7 @@ def get_round_for_user(user, pk: int, manage: bool = False) -> QualityAwardRound
     """A round the user may see: the bureau, readers of its region, or a reviewer assigned in it."""
     rnd = QualityAwardRound.objects.select_related("region").filter(pk=pk).first()
     if rnd is None:
-        raise Http404("无此评审")
+        raise Http404(_("无此评审"))
     may_run = policy.can(user, Action.RUN_AWARD_ROUND, rnd.region)
     sees = (
         may_run
@@ -214,9 +215,9 @@ def get_round_for_user(user, pk: int, manage: bool = False) -> QualityAwardRound
         or ReviewAssignment.objects.filter(application__round=rnd, reviewer_id=user.pk).exists()
     )
     if not sees:
-        raise Http404("无此评审")
+        raise Http404(_("无此评审"))
     if manage and not may_run:
-        raise PermissionDenied("只有组织评审的质量主管部门可以执行此操作")
+        raise PermissionDenied(_("只有组织评审的质量主管部门可以执行此操作"))
     return rnd
 
 
@@ -229,12 +230,12 @@ def get_application_for_user(
         .first()
     )
     if application is None:
-        raise Http404("无此申报")
+        raise Http404(_("无此申报"))
     access = application_access(user, application, today)
     if not access.visible:
-        raise Http404("无此申报")
+        raise Http404(_("无此申报"))
     if manage and not access.manage:
-        raise PermissionDenied("只有组织评审的质量主管部门可以执行此操作")
+        raise PermissionDenied(_("只有组织评审的质量主管部门可以执行此操作"))
     return application, access
 
 

@@ -34,6 +34,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import policy
 from accounts.policy import Action
@@ -161,9 +162,12 @@ def enterprise_update(*, user: User | None, enterprise: Enterprise, **fields) ->
 def _clean_grant(grant: Grant) -> None:
     errors: dict[str, list[str]] = {}
     if grant.year_granted is not None and not (YEAR_MIN <= grant.year_granted <= YEAR_MAX):
-        errors["year_granted"] = [f"获得年度须在 {YEAR_MIN}–{YEAR_MAX} 之间"]
+        errors["year_granted"] = [_("获得年度须在 %(min)s–%(max)s 之间") % {"min": YEAR_MIN, "max": YEAR_MAX}]
     elif grant.valid_until is not None and grant.valid_until < grant.year_granted:
-        errors["valid_until"] = [f"有效期至 {grant.valid_until} 年早于获得年度 {grant.year_granted} 年"]
+        errors["valid_until"] = [
+            _("有效期至 %(until)s 年早于获得年度 %(year)s 年")
+            % {"until": grant.valid_until, "year": grant.year_granted}
+        ]
     if errors:
         raise ValidationError(errors)
     grant.full_clean(validate_constraints=True)
@@ -234,13 +238,15 @@ def grant_revoke(*, user: User | None, grant: Grant, revoked_on, reason: str) ->
     reason = (reason or "").strip()
     errors: dict[str, list[str]] = {}
     if grant.revoked_on is not None:
-        errors["revoked_on"] = [f"该授予已于 {grant.revoked_on} 撤销"]
+        errors["revoked_on"] = [_("该授予已于 %(date)s 撤销") % {"date": grant.revoked_on}]
     elif revoked_on is None:
-        errors["revoked_on"] = ["请填写撤销日期"]
+        errors["revoked_on"] = [_("请填写撤销日期")]
     elif revoked_on.year < grant.year_granted:
-        errors["revoked_on"] = [f"撤销日期 {revoked_on} 早于获得年度 {grant.year_granted} 年"]
+        errors["revoked_on"] = [
+            _("撤销日期 %(date)s 早于获得年度 %(year)s 年") % {"date": revoked_on, "year": grant.year_granted}
+        ]
     if not reason:
-        errors["revoke_reason"] = ["请填写撤销原因"]
+        errors["revoke_reason"] = [_("请填写撤销原因")]
     if errors:
         raise ValidationError(errors)
     grant.revoked_on = revoked_on
@@ -261,7 +267,7 @@ def award_type_update(
     type from the old indicator's derived figures to the new one's.
     """
     if user is not None and not getattr(user, "is_superuser", False):
-        raise PermissionDenied("奖项类型属于全国目录，只有系统管理员可以修改")
+        raise PermissionDenied(_("奖项类型属于全国目录，只有系统管理员可以修改"))
     old_indicator = award_type.indicator_id
     award_type.validity_years = validity_years
     award_type.indicator = indicator

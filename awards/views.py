@@ -21,6 +21,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import policy
@@ -145,7 +147,7 @@ def _without_page(g) -> str:
 @login_required
 def grant_create(request: HttpRequest) -> HttpResponse:
     if not policy.regions_for(request.user, Action.REGISTER_AWARDS).exists():
-        raise PermissionDenied("无权登记品牌奖项")
+        raise PermissionDenied(_("无权登记品牌奖项"))
     form = GrantForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -154,9 +156,9 @@ def grant_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _add_form_errors(form, exc)
         else:
-            messages.success(request, f"已登记：{grant}")
+            messages.success(request, _("已登记：%(grant)s") % {"grant": grant})
             return redirect(_grant_list_for(grant))
-    return render(request, "awards/grant_form.html", {"form": form, "title": "登记品牌奖项"})
+    return render(request, "awards/grant_form.html", {"form": form, "title": _("登记品牌奖项")})
 
 
 def _grant_list_for(grant: Grant) -> str:
@@ -182,13 +184,13 @@ def grant_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _add_form_errors(form, exc)
         else:
-            messages.success(request, f"已保存：{grant}")
+            messages.success(request, _("已保存：%(what)s") % {"what": grant})
             return redirect(_grant_list_for(grant))
     history = grant.history.select_related("history_user").order_by("-history_date")[:20]
     return render(
         request,
         "awards/grant_form.html",
-        {"form": form, "title": "修改品牌奖项", "grant": grant, "history": history},
+        {"form": form, "title": _("修改品牌奖项"), "grant": grant, "history": history},
     )
 
 
@@ -207,7 +209,7 @@ def grant_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _add_form_errors(form, exc)
         else:
-            messages.success(request, f"已撤销：{grant}")
+            messages.success(request, _("已撤销：%(grant)s") % {"grant": grant})
             return redirect(_grant_list_for(grant))
     return render(request, "awards/grant_revoke.html", {"form": form, "grant": grant})
 
@@ -238,7 +240,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def enterprise_create(request: HttpRequest) -> HttpResponse:
     if not policy.regions_for(request.user, Action.REGISTER_AWARDS).exists():
-        raise PermissionDenied("无权登记企业")
+        raise PermissionDenied(_("无权登记企业"))
     form = EnterpriseForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -246,9 +248,9 @@ def enterprise_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _add_form_errors(form, exc)
         else:
-            messages.success(request, f"已登记企业：{enterprise.name}")
+            messages.success(request, _("已登记企业：%(name)s") % {"name": enterprise.name})
             return redirect(f"{reverse('awards:enterprise_list')}?region={enterprise.region.code}")
-    return render(request, "awards/enterprise_form.html", {"form": form, "title": "登记企业"})
+    return render(request, "awards/enterprise_form.html", {"form": form, "title": _("登记企业")})
 
 
 @login_required
@@ -268,16 +270,28 @@ def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _add_form_errors(form, exc)
         else:
-            messages.success(request, f"已保存：{enterprise.name}")
+            messages.success(request, _("已保存：%(what)s") % {"what": enterprise.name})
             return redirect(f"{reverse('awards:enterprise_list')}?region={enterprise.region.code}")
     return render(
-        request, "awards/enterprise_form.html", {"form": form, "title": "修改企业", "enterprise": enterprise}
+        request,
+        "awards/enterprise_form.html",
+        {"form": form, "title": _("修改企业"), "enterprise": enterprise},
     )
 
 
 IMPORTERS = {
-    "enterprises": (imports.enterprises_plan, imports.enterprises_import, imports.ENTERPRISE_COLUMNS, "企业"),
-    "grants": (imports.grants_plan, imports.grants_import, imports.GRANT_COLUMNS, "品牌奖项授予"),
+    "enterprises": (
+        imports.enterprises_plan,
+        imports.enterprises_import,
+        imports.ENTERPRISE_COLUMNS,
+        pgettext_lazy("import", "企业"),
+    ),
+    "grants": (
+        imports.grants_plan,
+        imports.grants_import,
+        imports.GRANT_COLUMNS,
+        pgettext_lazy("import", "品牌奖项授予"),
+    ),
 }
 SESSION_KEY = "awards_import"
 
@@ -307,21 +321,23 @@ def import_page(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in IMPORTERS:
         raise Http404
     if not policy.regions_for(request.user, Action.REGISTER_AWARDS).exists():
-        raise PermissionDenied("无权导入")
+        raise PermissionDenied(_("无权导入"))
     plan_fn, import_fn, columns, label = IMPORTERS[kind]
     context: dict = {"kind": kind, "label": label, "columns": columns}
     form = ImportForm()
     if request.method == "POST" and "confirm" in request.POST:
         stashed = _unstash(request, kind, request.POST.get("token", ""))
         if stashed is None:
-            messages.error(request, "预览已过期，请重新上传文件")
+            messages.error(request, _("预览已过期，请重新上传文件"))
         else:
             try:
                 plan = import_fn(user=request.user, data=stashed[0], filename=stashed[1])
             except TableError as exc:
                 context["errors"] = exc.errors
             else:
-                messages.success(request, f"导入{label}完成：{plan}")
+                messages.success(
+                    request, _("导入%(what)s完成：%(summary)s") % {"what": label, "summary": plan}
+                )
                 target = "awards:enterprise_list" if kind == "enterprises" else "awards:grant_list"
                 return redirect(target)
     elif request.method == "POST":
@@ -331,7 +347,7 @@ def import_page(request: HttpRequest, kind: str) -> HttpResponse:
             from django.conf import settings
 
             if upload.size > settings.IMPORT_MAX_BYTES:
-                context["errors"] = [f"文件超过 {settings.IMPORT_MAX_BYTES // 1024} KB 上限"]
+                context["errors"] = [_("文件超过 %(kb)s KB 上限") % {"kb": settings.IMPORT_MAX_BYTES // 1024}]
             else:
                 data = upload.read()
                 try:
@@ -374,7 +390,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def round_create(request: HttpRequest) -> HttpResponse:
     if not policy.regions_for(request.user, Action.RUN_AWARD_ROUND).exists():
-        raise PermissionDenied("无权组织质量奖评审")
+        raise PermissionDenied(_("无权组织质量奖评审"))
     form = RoundForm(
         request.POST or None,
         user=request.user,
@@ -389,9 +405,11 @@ def round_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _add_form_errors(form, exc)
         else:
-            messages.success(request, f"已创建：{rnd.name}（默认 GB/T 19580 评分表，总分 1000）")
+            messages.success(
+                request, _("已创建：%(name)s（默认 GB/T 19580 评分表，总分 1000）") % {"name": rnd.name}
+            )
             return redirect("awards:round_detail", pk=rnd.pk)
-    return render(request, "awards/round_form.html", {"form": form, "title": "新建质量奖评审"})
+    return render(request, "awards/round_form.html", {"form": form, "title": _("新建质量奖评审")})
 
 
 @login_required
@@ -421,12 +439,12 @@ def round_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _add_form_errors(form, exc)
         else:
-            messages.success(request, f"已保存：{rnd.name}")
+            messages.success(request, _("已保存：%(what)s") % {"what": rnd.name})
             return redirect("awards:round_detail", pk=rnd.pk)
     return render(
         request,
         "awards/round_form.html",
-        {"form": form, "formset": formset, "title": f"修改 {rnd.name}", "round": rnd},
+        {"form": form, "formset": formset, "title": _("修改 %(name)s") % {"name": rnd.name}, "round": rnd},
     )
 
 
@@ -461,7 +479,7 @@ def application_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _add_form_errors(form, exc)
         else:
-            messages.success(request, f"已登记申报：{application}")
+            messages.success(request, _("已登记申报：%(application)s") % {"application": application})
             return redirect("awards:application_detail", pk=application.pk)
     return render(request, "awards/application_form.html", {"form": form, "round": rnd})
 
@@ -508,7 +526,7 @@ def application_transition(request: HttpRequest, pk: int) -> HttpResponse:
     application, _access = selectors.get_application_for_user(request.user, pk, manage=True)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "请检查填写内容")
+        messages.error(request, _("请检查填写内容"))
     else:
         try:
             rounds.application_transition(user=request.user, application=application, **form.cleaned_data)
@@ -516,7 +534,7 @@ def application_transition(request: HttpRequest, pk: int) -> HttpResponse:
             _flash_errors(request, exc)
         else:
             application.refresh_from_db()
-            messages.success(request, f"已转到“{application.get_stage_display()}”")
+            messages.success(request, _("已转到“%(stage)s”") % {"stage": application.get_stage_display()})
     return redirect("awards:application_detail", pk=pk)
 
 
@@ -540,7 +558,7 @@ def application_assign(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _flash_errors(request, exc)
         else:
-            messages.success(request, "已指派评审员")
+            messages.success(request, _("已指派评审员"))
     return redirect("awards:application_detail", pk=pk)
 
 
@@ -554,7 +572,7 @@ def assignment_remove(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         _flash_errors(request, exc)
     else:
-        messages.success(request, "已撤销指派")
+        messages.success(request, _("已撤销指派"))
     return redirect("awards:application_detail", pk=assignment.application_id)
 
 
@@ -564,7 +582,7 @@ def application_file_upload(request: HttpRequest, pk: int) -> HttpResponse:
     application, _access = selectors.get_application_for_user(request.user, pk, manage=True)
     form = FileForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "请选择材料类型和文件")
+        messages.error(request, _("请选择材料类型和文件"))
     else:
         try:
             rounds.application_add_file(
@@ -576,7 +594,7 @@ def application_file_upload(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _flash_errors(request, exc)
         else:
-            messages.success(request, "已上传")
+            messages.success(request, _("已上传"))
     return redirect("awards:application_detail", pk=pk)
 
 
@@ -585,7 +603,7 @@ def application_file_download(request: HttpRequest, pk: int) -> FileResponse:
     record = get_object_or_404(ApplicationFile, pk=pk)
     _application, access = selectors.get_application_for_user(request.user, record.application_id)
     if not access.files:
-        raise Http404("无此文件")
+        raise Http404(_("无此文件"))
     return FileResponse(
         record.file.open("rb"),
         as_attachment=True,
@@ -599,7 +617,7 @@ def score_sheet(request: HttpRequest, pk: int, stage: str) -> HttpResponse:
     """A reviewer's own score sheet for one application and stage."""
     application, access = selectors.get_application_for_user(request.user, pk)
     if stage not in access.stages:
-        raise PermissionDenied("您未被指派评审该申报的这一阶段")
+        raise PermissionDenied(_("您未被指派评审该申报的这一阶段"))
     assignment = ReviewAssignment.objects.get(application=application, reviewer=request.user, stage=stage)
     categories = list(application.round.categories.all())
     existing = {
@@ -619,7 +637,7 @@ def score_sheet(request: HttpRequest, pk: int, stage: str) -> HttpResponse:
         except ValidationError as exc:
             _add_form_errors(form, exc)
         else:
-            messages.success(request, "评分已提交")
+            messages.success(request, _("评分已提交"))
             return redirect("awards:application_detail", pk=pk)
     return render(
         request,
@@ -640,14 +658,14 @@ def objection_create(request: HttpRequest, pk: int) -> HttpResponse:
     application, _access = selectors.get_application_for_user(request.user, pk, manage=True)
     form = ObjectionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "请填写收到日期和异议内容")
+        messages.error(request, _("请填写收到日期和异议内容"))
     else:
         try:
             rounds.objection_record(user=request.user, application=application, **form.cleaned_data)
         except ValidationError as exc:
             _flash_errors(request, exc)
         else:
-            messages.success(request, "已登记异议")
+            messages.success(request, _("已登记异议"))
     return redirect("awards:application_detail", pk=pk)
 
 
@@ -658,7 +676,7 @@ def objection_decide(request: HttpRequest, pk: int) -> HttpResponse:
     selectors.get_application_for_user(request.user, objection.application_id, manage=True)
     form = DecideForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "请选择处理结果并填写说明")
+        messages.error(request, _("请选择处理结果并填写说明"))
     else:
         try:
             rounds.objection_decide(
@@ -670,7 +688,7 @@ def objection_decide(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _flash_errors(request, exc)
         else:
-            messages.success(request, "已处理异议")
+            messages.success(request, _("已处理异议"))
     return redirect("awards:application_detail", pk=objection.application_id)
 
 

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from assessments.admin_guard import FrozenGuardAdminMixin
@@ -85,7 +87,7 @@ class PlanAdmin(FrozenGuardAdminMixin, admin.ModelAdmin):
     inlines = [TargetInline]
     actions = ["generate_milestones"]
 
-    @admin.action(description="生成年度分解目标（按基期实际值线性插值，保留已有目标）")
+    @admin.action(description=_("生成年度分解目标（按基期实际值线性插值，保留已有目标）"))
     def generate_milestones(self, request, queryset):
         from accounts import policy
         from accounts.policy import Action
@@ -93,9 +95,12 @@ class PlanAdmin(FrozenGuardAdminMixin, admin.ModelAdmin):
 
         for plan in queryset.select_related("region"):
             if not policy.can(request.user, Action.MANAGE, plan.region):
-                self.message_user(request, f"无权管理“{plan.name}”", level="error")
+                self.message_user(request, gettext("无权管理“%(plan)s”") % {"plan": plan.name}, level="error")
                 continue
-            self.message_user(request, f"{plan.name}：{plan_generate_milestones(plan=plan)}")
+            result = plan_generate_milestones(plan=plan)
+            self.message_user(
+                request, gettext("%(plan)s：%(result)s") % {"plan": plan.name, "result": result}
+            )
 
 
 @admin.register(Target)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.urls import include, path
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -129,9 +130,9 @@ class _RegionScopedViewSet(viewsets.ReadOnlyModelViewSet):
             return None
         region = Region.objects.filter(code=code).first()
         if region is None:
-            raise NotFound(f"未知地区代码：{code}")
+            raise NotFound(_("未知地区代码：%(code)s") % {"code": code})
         if not policy.can(self.request.user, Action.READ, region):
-            raise PermissionDenied(f"无权查看“{region.name}”的数据")
+            raise PermissionDenied(_("无权查看“%(region)s”的数据") % {"region": region.name})
         return region
 
     def filter_common(self, qs: QuerySet) -> QuerySet:
@@ -141,7 +142,7 @@ class _RegionScopedViewSet(viewsets.ReadOnlyModelViewSet):
             try:
                 qs = qs.filter(year=int(params["year"]))
             except ValueError as exc:
-                raise ValidationError({"year": "年度须为整数"}) from exc
+                raise ValidationError({"year": _("年度须为整数")}) from exc
         if region := self._region_param("region"):
             qs = qs.filter(region=region)
         if within := self._region_param("within"):
@@ -152,7 +153,7 @@ class _RegionScopedViewSet(viewsets.ReadOnlyModelViewSet):
             qs = qs.filter(indicator__code=params["indicator"])
         if params.get("basis") and hasattr(qs.model, "basis"):
             if params["basis"] not in Basis.values:
-                raise ValidationError({"basis": "口径须为 self 或 verified"})
+                raise ValidationError({"basis": _("口径须为 self 或 verified")})
             qs = qs.filter(basis=params["basis"])
         return qs
 
@@ -172,7 +173,7 @@ class TargetViewSet(_RegionScopedViewSet):
         plan = self.request.query_params.get("plan")
         if plan:
             if not plan.isdigit():
-                raise ValidationError({"plan": "规划 id 须为整数"})
+                raise ValidationError({"plan": _("规划 id 须为整数")})
             qs = qs.filter(plan_id=int(plan))
         return qs.order_by("region__code", "year", "indicator__sort_order", "indicator__code")
 

@@ -37,7 +37,9 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts import policy
@@ -46,7 +48,7 @@ from assessments.freeze import ensure_none_frozen
 from indicators.models import YEAR_MAX, YEAR_MIN, Figure, Indicator, Region
 from indicators.services import format_value, parse_number, schedule_rescore_on_commit
 from indicators.tabular import Column, RowError, TableError, column_label, read_table
-from indicators.units import unit_label
+from indicators.units import unit_zh
 
 if TYPE_CHECKING:
     from indicators.services import Actor
@@ -66,11 +68,16 @@ BATCH = 1000
 
 # Statuses an import may give its figures. `approved` only for the system actor (the CLI).
 IMPORT_STATUSES = (Figure.Status.DRAFT, Figure.Status.SUBMITTED, Figure.Status.APPROVED)
+# Catalogue entries, translated when a row is refused.
 LOCKED_MESSAGES = {
-    Figure.Status.APPROVED: "该数据已审核锁定（当前值 {current}），不能通过导入修改；如需更正请由审核员重新打开",
-    Figure.Status.SUBMITTED: "该数据已提交待审核（当前值 {current}），不能通过导入修改；如需更正请由审核员退回",
+    Figure.Status.APPROVED: gettext_noop(
+        "该数据已审核锁定（当前值 %(current)s），不能通过导入修改；如需更正请由审核员重新打开"
+    ),
+    Figure.Status.SUBMITTED: gettext_noop(
+        "该数据已提交待审核（当前值 %(current)s），不能通过导入修改；如需更正请由审核员退回"
+    ),
 }
-DERIVED_MESSAGE = "该数据由系统根据登记数据推导（当前值 {current}），不能导入"
+DERIVED_MESSAGE = gettext_noop("该数据由系统根据登记数据推导（当前值 %(current)s），不能导入")
 
 
 def _label(name: str) -> str:
@@ -140,11 +147,13 @@ class ImportResult:
     years: list[int]
 
     def __str__(self) -> str:
-        return (
-            f"导入完成：新增 {self.created} 条，更新 {self.updated} 条，未变 {self.unchanged} 条"
-            + (f"，跳过空白数值 {self.blank} 行" if self.blank else "")
-            + f"（用时 {self.seconds:.2f} 秒）"
-        )
+        counts = {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+        text = _("导入完成：新增 %(created)s 条，更新 %(updated)s 条，未变 %(unchanged)s 条") % counts
+        if self.blank:
+            text += ngettext("，跳过空白数值 %(n)s 行", "，跳过空白数值 %(n)s 行", self.blank) % {
+                "n": self.blank
+            }
+        return text + _("（用时 %(seconds)s 秒）") % {"seconds": f"{self.seconds:.2f}"}
 
 
 class ImportRejected(Exception):
@@ -169,7 +178,7 @@ def _code_text(raw: object) -> str:
 
 def _parse_year(raw: object) -> int:
     if isinstance(raw, bool):
-        raise ValueError(f"年度“{raw}”不是整数")
+        raise ValueError(_("年度“%(raw)s”不是整数") % {"raw": raw})
     if isinstance(raw, int):
         year = raw
     elif isinstance(raw, float) and raw.is_integer():
@@ -177,10 +186,12 @@ def _parse_year(raw: object) -> int:
     else:
         text = str(raw).strip()
         if not text.isdigit():
-            raise ValueError(f"年度“{raw}”不是整数年份")
+            raise ValueError(_("年度“%(raw)s”不是整数年份") % {"raw": raw})
         year = int(text)
     if not (YEAR_MIN <= year <= YEAR_MAX):
-        raise ValueError(f"年度 {year} 超出范围（{YEAR_MIN}–{YEAR_MAX}）")
+        raise ValueError(
+            _("年度 %(year)s 超出范围（%(min)s–%(max)s）") % {"year": year, "min": YEAR_MIN, "max": YEAR_MAX}
+        )
     return year
 
 
@@ -220,11 +231,15 @@ def plan_import(*, actor: Actor, data: bytes, filename: str, status: str, lock: 
 def _plan_import(*, actor: Actor, data: bytes, filename: str, status: str, lock: bool) -> ImportPlan:
     plan = ImportPlan(filename=filename, status=status)
     if status not in IMPORT_STATUSES:
-        plan.errors.append(RowError(0, "", f"导入状态“{status}”无效，须为 draft、submitted 或 approved"))
+        plan.errors.append(
+            RowError(
+                0, "", _("导入状态“%(status)s”无效，须为 draft、submitted 或 approved") % {"status": status}
+            )
+        )
         return plan
     if status == Figure.Status.APPROVED and actor is not policy.SYSTEM:
         plan.errors.append(
-            RowError(0, "", "只有系统管理员在命令行导入时可以直接导入为“已审核”，网页导入须经审核流程")
+            RowError(0, "", _("只有系统管理员在命令行导入时可以直接导入为“已审核”，网页导入须经审核流程"))
         )
         return plan
     try:
@@ -233,7 +248,7 @@ def _plan_import(*, actor: Actor, data: bytes, filename: str, status: str, lock:
         plan.errors.extend(exc.errors)
         return plan
     if not records:
-        plan.errors.append(RowError(0, "", "文件只有表头，没有数据行"))
+        plan.errors.append(RowError(0, "", _("文件只有表头，没有数据行")))
         return plan
 
     region_codes = {_code_text(r.get("region_code")) for r in records}
@@ -252,11 +267,14 @@ def _plan_import(*, actor: Actor, data: bytes, filename: str, status: str, lock:
         code = _code_text(rec.get("region_code"))
         region = regions.get(code)
         if not code:
-            errors.append(RowError(row, _label("region_code"), "请填写地区代码"))
+            errors.append(RowError(row, _label("region_code"), _("请填写地区代码")))
             ok = False
         elif region is None:
-            why = "不存在" if (len(code) == 6 and code.isdigit()) else "须为 6 位数字行政区划代码"
-            errors.append(RowError(row, _label("region_code"), f"地区代码“{code}”{why}"))
+            if len(code) == 6 and code.isdigit():
+                why = _("地区代码“%(code)s”不存在")
+            else:
+                why = _("地区代码“%(code)s”须为 6 位数字行政区划代码")
+            errors.append(RowError(row, _label("region_code"), why % {"code": code}))
             ok = False
         else:
             if region.pk not in writable:
@@ -268,21 +286,24 @@ def _plan_import(*, actor: Actor, data: bytes, filename: str, status: str, lock:
                     RowError(
                         row,
                         _label("region_code"),
-                        f"无权导入“{region.name}”（{code}）的数据：只能导入本人有填报权限的地区",
+                        _("无权导入“%(name)s”（%(code)s）的数据：只能导入本人有填报权限的地区")
+                        % {"name": region.name, "code": code},
                     )
                 )
                 ok = False
         ind_code = _code_text(rec.get("indicator_code")).upper()
         indicator = indicators.get(ind_code)
         if not ind_code:
-            errors.append(RowError(row, _label("indicator_code"), "请填写指标代码"))
+            errors.append(RowError(row, _label("indicator_code"), _("请填写指标代码")))
             ok = False
         elif indicator is None:
-            errors.append(RowError(row, _label("indicator_code"), f"指标代码“{ind_code}”不存在"))
+            errors.append(
+                RowError(row, _label("indicator_code"), _("指标代码“%(code)s”不存在") % {"code": ind_code})
+            )
             ok = False
         year = None
         if _blank(rec.get("year")):
-            errors.append(RowError(row, _label("year"), "请填写年度"))
+            errors.append(RowError(row, _label("year"), _("请填写年度")))
             ok = False
         else:
             try:
@@ -303,7 +324,7 @@ def _plan_import(*, actor: Actor, data: bytes, filename: str, status: str, lock:
         note = rec.get("note")
         note = "" if _blank(note) else str(note).strip()
         if len(note) > NOTE_MAX:
-            errors.append(RowError(row, _label("note"), f"备注超过 {NOTE_MAX} 字"))
+            errors.append(RowError(row, _label("note"), _("备注超过 %(n)s 字") % {"n": NOTE_MAX}))
             ok = False
         if code and ind_code and year is not None:
             key = (code, ind_code, year)
@@ -312,7 +333,11 @@ def _plan_import(*, actor: Actor, data: bytes, filename: str, status: str, lock:
                     RowError(
                         row,
                         _label("indicator_code"),
-                        f"与第 {seen[key]} 行重复：同一地区（{code}）、指标（{ind_code}）、年度（{year}）只能有一行",
+                        _(
+                            "与第 %(row)s 行重复：同一地区（%(region)s）、指标（%(indicator)s）、"
+                            "年度（%(year)s）只能有一行"
+                        )
+                        % {"row": seen[key], "region": code, "indicator": ind_code, "year": year},
                     )
                 )
                 ok = False
@@ -356,7 +381,7 @@ def _decide_against_stored(plan: ImportPlan, status: str, lock: bool) -> None:
                     DERIVED_MESSAGE if fig.source == Figure.Source.DERIVED else LOCKED_MESSAGES[fig.status]
                 )
                 plan.errors.append(
-                    RowError(r.row, _label("value"), template.format(current=format_value(fig.value)))
+                    RowError(r.row, _label("value"), _(template) % {"current": format_value(fig.value)})
                 )
             continue
         moves = status != Figure.Status.DRAFT and fig.status != status
@@ -506,7 +531,7 @@ def commit_import(*, actor: Actor, data: bytes, filename: str, status: str) -> I
     with transaction.atomic():
         plan = plan_import(actor=actor, data=data, filename=filename, status=status, lock=True)
         if not plan.ok:
-            raise ImportRejected(plan.errors or [RowError(0, "", "文件没有可导入的数值")])
+            raise ImportRejected(plan.errors or [RowError(0, "", _("文件没有可导入的数值"))])
         ensure_none_frozen(
             pairs={(r.region.pk, r.year) for r in plan.rows if r.action in ("create", "update")},
             what=f"导入年度数据文件 {filename}",
@@ -573,7 +598,7 @@ def commit_import(*, actor: Actor, data: bytes, filename: str, status: str) -> I
                     )
         except IntegrityError as exc:
             raise ImportRejected(
-                [RowError(0, "", "导入过程中有人同时录入了相同的数据，本次导入未写入任何数据，请重新导入")]
+                [RowError(0, "", _("导入过程中有人同时录入了相同的数据，本次导入未写入任何数据，请重新导入"))]
             ) from exc
         if status == Figure.Status.APPROVED:
             schedule_rescore_on_commit(
@@ -641,11 +666,17 @@ def figure_template(*, actor: Actor, region: Region, year: int) -> bytes:
 
     Derived figures are left out: they are not typed by hand.
     """
+    policy.check(actor, Action.IMPORT, region)
+    # The template is a data-exchange file with Chinese headers: all of it stays Chinese.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _figure_template(region, year)
+
+
+def _figure_template(region: Region, year: int) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    policy.check(actor, Action.IMPORT, region)
     stored = {f.indicator_id: f for f in Figure.objects.filter(region=region, year=year)}
     wb = Workbook()
     ws = wb.active
@@ -673,7 +704,7 @@ def figure_template(*, actor: Actor, region: Region, year: int) -> bytes:
                 region.name,
                 ind.code,
                 ind.name_zh,
-                unit_label(ind.unit),
+                unit_zh(ind.unit),
                 year,
                 _cell_number(value),
                 fig.note if fig is not None else None,
@@ -708,7 +739,7 @@ def figure_template(*, actor: Actor, region: Region, year: int) -> bytes:
                 ind.code,
                 ind.get_category_display(),
                 ind.name_zh,
-                unit_label(ind.unit),
+                unit_zh(ind.unit),
                 ind.get_kind_display(),
                 ind.get_direction_display(),
                 ind.get_aggregation_display(),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Max, QuerySet
+from django.utils.translation import gettext as _
 
 from indicators.models import (
     Basis,
@@ -39,14 +40,17 @@ class BasisCell:
     def reason(self) -> str:
         s = self.score
         if s.status == TargetScore.Status.MISSING:
-            text = "缺报：无实际值，得 0 分"
+            text = _("缺报：无实际值，得 0 分")
         elif s.status == TargetScore.Status.NOT_MET:
-            side = "低于" if s.comparator == ">=" else "高于"
-            text = f"未达标：实际值 {_num(s.actual)} {side}目标值 {_num(s.target)}"
+            if s.comparator == ">=":
+                text = _("未达标：实际值 %(actual)s 低于目标值 %(target)s")
+            else:
+                text = _("未达标：实际值 %(actual)s 高于目标值 %(target)s")
+            text %= {"actual": _num(s.actual), "target": _num(s.target)}
         else:
-            text = "达标"
+            text = _("达标")
         if s.veto and s.status == TargetScore.Status.NOT_MET:
-            text += "；一票否决，等级降为 D"
+            text += _("；一票否决，等级降为 D")
         return text
 
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts import policy
 from accounts.policy import Action
@@ -410,6 +412,37 @@ def _display(fieldname: str, value: object) -> str:
     return str(value)
 
 
+# Why a figure changed, as stored in its history (Chinese, written by the services); shown in
+# the reader's language. Reasons typed by people follow a fixed prefix and stay as typed.
+_HISTORY_REASONS = (
+    gettext_noop("新增填报"),
+    gettext_noop("修改填报值"),
+    gettext_noop("提交审核"),
+    gettext_noop("审核通过"),
+    gettext_noop("接口新增"),
+    gettext_noop("接口修改"),
+    gettext_noop("品牌奖项登记库变更，自动重算"),
+)
+_HISTORY_PREFIXES = (
+    gettext_noop("核定调整：%(text)s"),
+    gettext_noop("退回：%(text)s"),
+    gettext_noop("重新打开：%(text)s"),
+    gettext_noop("文件导入：%(text)s"),
+    gettext_noop("现场核查调整：%(text)s"),
+)
+
+
+def history_reason(stored: str) -> str:
+    """A stored history reason in the active language ('退回：缺少附件' -> 'Returned: 缺少附件')."""
+    if stored in _HISTORY_REASONS:
+        return _(stored)
+    for msgid in _HISTORY_PREFIXES:
+        prefix = msgid.split("%(text)s", 1)[0]
+        if stored.startswith(prefix):
+            return _(msgid) % {"text": stored[len(prefix) :]}
+    return stored
+
+
 def figure_history(*, figure: Figure) -> list[HistoryEntry]:
     """Every recorded state of the figure, oldest first: who, when, why, and old -> new per field."""
     records = list(figure.history.select_related("history_user").order_by("history_date", "history_id"))
@@ -431,9 +464,9 @@ def figure_history(*, figure: Figure) -> list[HistoryEntry]:
             HistoryEntry(
                 id=record.history_id,
                 date=record.history_date,
-                user=(user.get_full_name() or user.get_username()) if user else "系统",
+                user=(user.get_full_name() or user.get_username()) if user else _("系统"),
                 kind=kinds.get(record.history_type, record.history_type),
-                reason=record.history_change_reason or "",
+                reason=history_reason(record.history_change_reason or ""),
                 version=record.version,
                 changes=changes,
             )

@@ -41,11 +41,13 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import policy
 from accounts.policy import Action
 from assessments.freeze import ensure_figures_not_frozen, ensure_none_frozen, ensure_not_frozen
 from indicators.models import VALUE_PLACES, YEAR_MAX, YEAR_MIN, Evidence, Figure, Indicator, Region
+from quality_city.i18n import join_clauses
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -64,7 +66,7 @@ EDITABLE = frozenset({Figure.Status.DRAFT, Figure.Status.RETURNED})
 
 
 class FigureError(Exception):
-    """A refusal the user can act on; `message` is Chinese and shown as is."""
+    """A refusal the user can act on; `message` is in the active language and shown as is."""
 
     code = "invalid"
 
@@ -78,7 +80,7 @@ class ValidationFailed(FigureError):
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
         self.errors = errors
-        super().__init__("；".join(m for msgs in errors.values() for m in msgs))
+        super().__init__(join_clauses(m for msgs in errors.values() for m in msgs))
 
 
 class ConflictError(FigureError):
@@ -91,12 +93,25 @@ class ConflictError(FigureError):
         self.attempted = attempted
         approved = current.status == Figure.Status.APPROVED
         who = (current.approved_by if approved else None) or current.entered_by
-        who_text = f"由 {who.get_full_name() or who.get_username()} " if who else ""
         when = timezone.localtime(current.updated_at).strftime("%Y-%m-%d %H:%M") if current.updated_at else ""
+        if who:
+            saved = _("由 %(who)s %(when)s 保存") % {
+                "who": who.get_full_name() or who.get_username(),
+                "when": when,
+            }
+        else:
+            saved = _("%(when)s 保存") % {"when": when}
         super().__init__(
-            f"“{current.indicator.name_zh}”已被他人修改：当前值为 {format_value(current.value)}"
-            f"（{current.get_status_display()}，{who_text}{when} 保存）。"
-            "您的修改未保存，请核对当前值后重新提交。"
+            _(
+                "“%(name)s”已被他人修改：当前值为 %(value)s（%(status)s，%(saved)s）。"
+                "您的修改未保存，请核对当前值后重新提交。"
+            )
+            % {
+                "name": current.indicator.name,
+                "value": format_value(current.value),
+                "status": current.get_status_display(),
+                "saved": saved,
+            }
         )
 
 
@@ -121,7 +136,7 @@ class BulkError(FigureError):
     errors: dict[Any, FigureError] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        super().__init__("；".join(e.message for e in self.errors.values()))
+        super().__init__(join_clauses(e.message for e in self.errors.values()))
 
     @property
     def code(self) -> str:  # type: ignore[override]
@@ -145,40 +160,41 @@ def format_value(value: Decimal | None) -> str:
 
 
 def parse_number(raw: object) -> Decimal:
-    """A Decimal from user input (str, int, float, Decimal) or ValueError with a Chinese message.
+    """A Decimal from user input (str, int, float, Decimal) or ValueError with a message in the
+    active language.
 
     Full-width digits from Chinese input methods are accepted (NFKC); thousands
     separators, NaN and infinities are refused rather than guessed at.
     """
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise ValueError("请填写数值")
+        raise ValueError(_("请填写数值"))
     if isinstance(raw, bool):
-        raise ValueError(f"“{raw}”不是数字")
+        raise ValueError(_("“%(raw)s”不是数字") % {"raw": raw})
     if isinstance(raw, Decimal):
         value = raw
     elif isinstance(raw, int):
         value = Decimal(raw)
     elif isinstance(raw, float):
         if not math.isfinite(raw):
-            raise ValueError(f"“{raw}”不是有效数字")
+            raise ValueError(_("“%(raw)s”不是有效数字") % {"raw": raw})
         value = Decimal(repr(raw))
     else:
         text = unicodedata.normalize("NFKC", str(raw)).strip().replace(" ", "")
         if "," in text:
-            raise ValueError(f"“{raw}”含千位分隔符，请只填写数字，例如 12345.6")
+            raise ValueError(_("“%(raw)s”含千位分隔符，请只填写数字，例如 12345.6") % {"raw": raw})
         if not _NUMBER.match(text):
-            raise ValueError(f"“{raw}”不是数字")
+            raise ValueError(_("“%(raw)s”不是数字") % {"raw": raw})
         try:
             value = Decimal(text)
         except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid numbers
-            raise ValueError(f"“{raw}”不是数字") from exc
+            raise ValueError(_("“%(raw)s”不是数字") % {"raw": raw}) from exc
     if not value.is_finite():
-        raise ValueError(f"“{raw}”不是有效数字")
+        raise ValueError(_("“%(raw)s”不是有效数字") % {"raw": raw})
     if abs(value) >= VALUE_LIMIT:
-        raise ValueError(f"数值 {raw} 超出可存储范围")
+        raise ValueError(_("数值 %(raw)s 超出可存储范围") % {"raw": raw})
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and exponent < -VALUE_PLACES:
-        raise ValueError(f"数值 {raw} 小数位数超过 {VALUE_PLACES} 位")
+        raise ValueError(_("数值 %(raw)s 小数位数超过 %(places)s 位") % {"raw": raw, "places": VALUE_PLACES})
     return value
 
 
@@ -196,7 +212,9 @@ def clean_value(indicator: Indicator, raw: object) -> Decimal:
 
 def _check_year(year: int) -> None:
     if not (YEAR_MIN <= int(year) <= YEAR_MAX):
-        raise ValidationFailed({"year": [f"年度须在 {YEAR_MIN}–{YEAR_MAX} 之间"]})
+        raise ValidationFailed(
+            {"year": [_("年度须在 %(min)s–%(max)s 之间") % {"min": YEAR_MIN, "max": YEAR_MAX}]}
+        )
 
 
 # --- Helpers ------------------------------------------------------------------
@@ -281,7 +299,7 @@ def figure_save(
     if existing_id is None:
         if expected_version:
             # The caller read a figure that no longer exists: nothing to compare with.
-            raise StateError("该数据已被删除，请刷新页面后重新填报")
+            raise StateError(_("该数据已被删除，请刷新页面后重新填报"))
         figure = Figure(
             region=region,
             indicator=indicator,
@@ -321,13 +339,13 @@ def figure_save(
 
 
 def _ensure_editable(figure: Figure) -> None:
-    name = figure.indicator.name_zh
+    name = {"name": figure.indicator.name}
     if figure.source == Figure.Source.DERIVED:
-        raise LockedError(f"“{name}”由系统根据登记数据推导，不能手工修改")
+        raise LockedError(_("“%(name)s”由系统根据登记数据推导，不能手工修改") % name)
     if figure.status == Figure.Status.APPROVED:
-        raise LockedError(f"“{name}”已审核锁定，如需修改请由审核员重新打开（须说明原因）")
+        raise LockedError(_("“%(name)s”已审核锁定，如需修改请由审核员重新打开（须说明原因）") % name)
     if figure.status == Figure.Status.SUBMITTED:
-        raise LockedError(f"“{name}”已提交待审核，不能修改；如需修改请由审核员退回")
+        raise LockedError(_("“%(name)s”已提交待审核，不能修改；如需修改请由审核员退回") % name)
 
 
 @dataclass(frozen=True)
@@ -385,7 +403,10 @@ def figure_submit(*, actor: Actor, figure: Figure, expected_version: int | None)
     if figure.status == Figure.Status.SUBMITTED:
         return figure
     if figure.status not in EDITABLE:
-        raise StateError(f"“{figure.indicator.name_zh}”当前状态为“{figure.get_status_display()}”，不能提交")
+        raise StateError(
+            _("“%(name)s”当前状态为“%(status)s”，不能提交")
+            % {"name": figure.indicator.name, "status": figure.get_status_display()}
+        )
     figure.status = Figure.Status.SUBMITTED
     figure.submitted_at = timezone.now()
     _save(figure, actor=actor, reason="提交审核")
@@ -414,7 +435,8 @@ def figure_approve(
     _expect_version(figure, expected_version)
     if figure.status != Figure.Status.SUBMITTED:
         raise StateError(
-            f"“{figure.indicator.name_zh}”当前状态为“{figure.get_status_display()}”，只有已提交的数据可以审核"
+            _("“%(name)s”当前状态为“%(status)s”，只有已提交的数据可以审核")
+            % {"name": figure.indicator.name, "status": figure.get_status_display()}
         )
     reason = (reason or "").strip()
     if verified_value is None or (isinstance(verified_value, str) and not verified_value.strip()):
@@ -422,7 +444,7 @@ def figure_approve(
     else:
         verified = clean_value(figure.indicator, verified_value)
     if verified != figure.reported_value and not reason:
-        raise ValidationFailed({"reason": ["核定值与填报值不同，须填写调整原因"]})
+        raise ValidationFailed({"reason": [_("核定值与填报值不同，须填写调整原因")]})
     figure.verified_value = verified
     figure.value = verified
     figure.adjust_reason = reason if verified != figure.reported_value else ""
@@ -447,10 +469,11 @@ def figure_return(*, actor: Actor, figure: Figure, expected_version: int | None,
     _expect_version(figure, expected_version)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed({"reason": ["退回须填写原因"]})
+        raise ValidationFailed({"reason": [_("退回须填写原因")]})
     if figure.status != Figure.Status.SUBMITTED:
         raise StateError(
-            f"“{figure.indicator.name_zh}”当前状态为“{figure.get_status_display()}”，只有已提交的数据可以退回"
+            _("“%(name)s”当前状态为“%(status)s”，只有已提交的数据可以退回")
+            % {"name": figure.indicator.name, "status": figure.get_status_display()}
         )
     figure.status = Figure.Status.RETURNED
     figure.return_reason = reason
@@ -473,11 +496,13 @@ def figure_reopen(*, actor: Actor, figure: Figure, expected_version: int | None,
     _expect_version(figure, expected_version)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed({"reason": ["重新打开须填写原因"]})
+        raise ValidationFailed({"reason": [_("重新打开须填写原因")]})
     if figure.status != Figure.Status.APPROVED:
-        raise StateError(f"“{figure.indicator.name_zh}”未审核锁定，无需重新打开")
+        raise StateError(_("“%(name)s”未审核锁定，无需重新打开") % {"name": figure.indicator.name})
     if figure.source == Figure.Source.DERIVED:
-        raise LockedError(f"“{figure.indicator.name_zh}”由系统推导，请修改登记数据后重新推导")
+        raise LockedError(
+            _("“%(name)s”由系统推导，请修改登记数据后重新推导") % {"name": figure.indicator.name}
+        )
     figure.status = Figure.Status.RETURNED
     figure.return_reason = reason
     figure.verified_value = None
@@ -497,7 +522,7 @@ def _bulk(fn, items: Sequence[tuple[int, int | None]], **kwargs: Any) -> list[Fi
     for pk, version in items:
         figure = figures.get(pk)
         if figure is None:
-            errors[pk] = StateError(f"数据 {pk} 不存在")
+            errors[pk] = StateError(_("数据 %(pk)s 不存在") % {"pk": pk})
             continue
         try:
             done.append(fn(figure=figure, expected_version=version, **kwargs))
@@ -527,7 +552,7 @@ def figure_bulk_return(*, actor: Actor, items: Sequence[tuple[int, int | None]],
     """Return many submitted figures with one reason: all or none."""
     ensure_figures_not_frozen(figure_ids=[pk for pk, _ in items], what="批量退回年度数据", user=actor)
     if not (reason or "").strip():
-        raise ValidationFailed({"reason": ["退回须填写原因"]})
+        raise ValidationFailed({"reason": [_("退回须填写原因")]})
     return _bulk(figure_return, items, actor=actor, reason=reason)
 
 
@@ -602,18 +627,25 @@ def evidence_add(*, actor: Actor, figure: Figure, upload: UploadedFile) -> Evide
     figure = _lock(figure.pk)
     policy.check_figure(actor, Action.UPDATE, figure)
     if figure.status == Figure.Status.APPROVED:
-        raise LockedError(f"“{figure.indicator.name_zh}”已审核锁定，不能再添加佐证材料")
+        raise LockedError(_("“%(name)s”已审核锁定，不能再添加佐证材料") % {"name": figure.indicator.name})
     name = _clean_filename(upload.name or "")
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in EVIDENCE_TYPES:
         raise ValidationFailed(
-            {"file": [f"“{name}”类型不支持：佐证材料须为 PDF、图片（PNG/JPG/GIF/WebP）或 Office 文档"]}
+            {
+                "file": [
+                    _("“%(name)s”类型不支持：佐证材料须为 PDF、图片（PNG/JPG/GIF/WebP）或 Office 文档")
+                    % {"name": name}
+                ]
+            }
         )
     limit = settings.EVIDENCE_MAX_BYTES
     if upload.size is None or upload.size > limit:
-        raise ValidationFailed({"file": [f"“{name}”超过大小上限 {limit // (1024 * 1024)} MB"]})
+        raise ValidationFailed(
+            {"file": [_("“%(name)s”超过大小上限 %(mb)s MB") % {"name": name, "mb": limit // (1024 * 1024)}]}
+        )
     if upload.size == 0:
-        raise ValidationFailed({"file": [f"“{name}”是空文件"]})
+        raise ValidationFailed({"file": [_("“%(name)s”是空文件") % {"name": name}]})
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
@@ -625,14 +657,19 @@ def evidence_add(*, actor: Actor, figure: Figure, upload: UploadedFile) -> Evide
     kind = sniff_kind(head, upload.file if head.startswith(b"PK") else None)
     upload.seek(0)
     if kind == "macro":
-        raise ValidationFailed({"file": [f"“{name}”含宏，不接受含宏的 Office 文件"]})
+        raise ValidationFailed({"file": [_("“%(name)s”含宏，不接受含宏的 Office 文件") % {"name": name}]})
     if kind != expected_kind:
         raise ValidationFailed(
-            {"file": [f"“{name}”的内容与扩展名 .{ext} 不符，请上传真实的 {ext.upper()} 文件"]}
+            {
+                "file": [
+                    _("“%(name)s”的内容与扩展名 .%(ext)s 不符，请上传真实的 %(type)s 文件")
+                    % {"name": name, "ext": ext, "type": ext.upper()}
+                ]
+            }
         )
     sha = digest.hexdigest()
     if figure.evidence.filter(sha256=sha).exists():
-        raise ValidationFailed({"file": [f"“{name}”已上传过（内容相同）"]})
+        raise ValidationFailed({"file": [_("“%(name)s”已上传过（内容相同）") % {"name": name}]})
     evidence = Evidence(
         figure=figure,
         original_name=name,

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 MAX_UNCOMPRESSED_RATIO = 100  # a real .xlsx compresses about 5-10x; bombs 1000x+
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -40,8 +42,10 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        where = f"第 {self.row} 行" if self.row else "文件"
-        return f"{where}" + (f"，{self.column} 列" if self.column else "") + f"：{self.message}"
+        where = _("第 %(row)s 行") % {"row": self.row} if self.row else _("文件")
+        if self.column:
+            where += _("，%(column)s 列") % {"column": self.column}
+        return _("%(where)s：%(message)s") % {"where": where, "message": self.message}
 
 
 @dataclass
@@ -59,20 +63,24 @@ def _normalise(header: object) -> str:
 def _check_xlsx_container(data: bytes) -> None:
     if not data.startswith(b"PK"):
         raise TableError(
-            [RowError(0, "", "文件不是有效的 Excel（.xlsx）文件，请另存为 .xlsx 或 .csv 后重新上传")]
+            [RowError(0, "", _("文件不是有效的 Excel（.xlsx）文件，请另存为 .xlsx 或 .csv 后重新上传"))]
         )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = zf.namelist()
             total = sum(info.file_size for info in zf.infolist())
     except zipfile.BadZipFile as exc:
-        raise TableError([RowError(0, "", "文件已损坏或不是有效的 Excel（.xlsx）文件")]) from exc
+        raise TableError([RowError(0, "", _("文件已损坏或不是有效的 Excel（.xlsx）文件"))]) from exc
     if any(name.lower().endswith("vbaproject.bin") for name in names):
-        raise TableError([RowError(0, "", "不接受含宏的工作簿（.xlsm），请另存为不含宏的 .xlsx")])
+        raise TableError([RowError(0, "", _("不接受含宏的工作簿（.xlsm），请另存为不含宏的 .xlsx"))])
     if "xl/workbook.xml" not in names:
-        raise TableError([RowError(0, "", "文件不是有效的 Excel（.xlsx）文件")])
+        raise TableError([RowError(0, "", _("文件不是有效的 Excel（.xlsx）文件"))])
     if total > MAX_UNCOMPRESSED_BYTES or total > MAX_UNCOMPRESSED_RATIO * max(len(data), 1):
-        raise TableError([RowError(0, "", "文件解压后体积异常（疑似压缩炸弹），已拒绝")])
+        raise TableError([RowError(0, "", _("文件解压后体积异常（疑似压缩炸弹），已拒绝"))])
+
+
+def _unreadable(exc: Exception) -> RowError:
+    return RowError(0, "", _("无法读取 Excel 文件：%(error)s") % {"error": type(exc).__name__})
 
 
 def _inline_text(element) -> str:
@@ -132,7 +140,7 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, tuple[object, ...]]]:
     try:
         reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for malformed parts
-        raise TableError([RowError(0, "", f"无法读取 Excel 文件：{type(exc).__name__}")]) from exc
+        raise TableError([_unreadable(exc)]) from exc
     try:
         try:
             reader.read_manifest()
@@ -148,9 +156,9 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, tuple[object, ...]]]:
                 None,
             )
         except Exception as exc:
-            raise TableError([RowError(0, "", f"无法读取 Excel 文件：{type(exc).__name__}")]) from exc
+            raise TableError([_unreadable(exc)]) from exc
         if sheet_path is None:
-            raise TableError([RowError(0, "", "Excel 文件中没有工作表")])
+            raise TableError([RowError(0, "", _("Excel 文件中没有工作表"))])
         wb = reader.wb
         rows = []
         with reader.archive.open(sheet_path) as src:
@@ -165,7 +173,7 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, tuple[object, ...]]]:
             try:
                 for index, cells in parser.parse():
                     if index > MAX_ROWS:
-                        raise TableError([RowError(0, "", f"行数超过上限 {MAX_ROWS}")])
+                        raise TableError([RowError(0, "", _("行数超过上限 %(max)s") % {"max": MAX_ROWS})])
                     values: list[object] = [None] * max((c["column"] for c in cells), default=0)
                     for cell in cells:
                         if cell["data_type"] == "f":
@@ -177,7 +185,7 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, tuple[object, ...]]]:
             except TableError:
                 raise
             except Exception as exc:  # malformed sheet XML
-                raise TableError([RowError(0, "", f"无法读取 Excel 文件：{type(exc).__name__}")]) from exc
+                raise TableError([_unreadable(exc)]) from exc
         return rows
     finally:
         reader.archive.close()
@@ -195,9 +203,9 @@ def _csv_rows(data: bytes) -> list[tuple[int, list[str]]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise TableError([RowError(0, "", "无法识别文件编码，请保存为 UTF-8 编码的 CSV")])
+        raise TableError([RowError(0, "", _("无法识别文件编码，请保存为 UTF-8 编码的 CSV"))])
     if "\x00" in text:
-        raise TableError([RowError(0, "", "文件含二进制内容，不是 CSV 文本文件")])
+        raise TableError([RowError(0, "", _("文件含二进制内容，不是 CSV 文本文件"))])
     reader = csv.reader(io.StringIO(text, newline=""))
     return [(i, list(r)) for i, r in enumerate(reader, start=1)]
 
@@ -213,23 +221,33 @@ def read_table(data: bytes, filename: str, columns: list[Column]) -> list[dict]:
     max_bytes = settings.IMPORT_MAX_BYTES
     if len(data) > max_bytes:
         raise TableError(
-            [RowError(0, "", f"文件大小 {len(data) // 1024} KB 超过上限 {max_bytes // 1024} KB")]
+            [
+                RowError(
+                    0,
+                    "",
+                    _("文件大小 %(size)s KB 超过上限 %(limit)s KB")
+                    % {"size": len(data) // 1024, "limit": max_bytes // 1024},
+                )
+            ]
         )
     if not data.strip():
-        raise TableError([RowError(0, "", "文件为空")])
+        raise TableError([RowError(0, "", _("文件为空"))])
     suffix = Path(filename or "").suffix.lower()
     if suffix in {".xlsm", ".xltm", ".xlam"}:
-        raise TableError([RowError(0, "", "不接受含宏的工作簿（.xlsm），请另存为不含宏的 .xlsx")])
+        raise TableError([RowError(0, "", _("不接受含宏的工作簿（.xlsm），请另存为不含宏的 .xlsx"))])
     if suffix == ".xlsx":
         rows = _xlsx_rows(data)
     elif suffix in {".csv", ".txt"}:
         rows = _csv_rows(data)
     else:
-        raise TableError([RowError(0, "", f"不支持的文件类型“{suffix or '无扩展名'}”，请上传 .xlsx 或 .csv")])
+        kind = suffix or _("无扩展名")
+        raise TableError(
+            [RowError(0, "", _("不支持的文件类型“%(kind)s”，请上传 .xlsx 或 .csv") % {"kind": kind})]
+        )
 
     rows = [(i, r) for i, r in rows if any(v not in (None, "") and str(v).strip() for v in r)]
     if not rows:
-        raise TableError([RowError(0, "", "文件为空")])
+        raise TableError([RowError(0, "", _("文件为空"))])
     header_row, header = rows[0]
     lookup = {}
     for c in columns:
@@ -245,14 +263,14 @@ def read_table(data: bytes, filename: str, columns: list[Column]) -> list[dict]:
             continue
         col = lookup.get(key)
         if col is None:
-            errors.append(RowError(header_row, str(raw), "无法识别的列名"))
+            errors.append(RowError(header_row, str(raw), _("无法识别的列名")))
         elif col.name in positions:
-            errors.append(RowError(header_row, str(raw), "列名重复"))
+            errors.append(RowError(header_row, str(raw), _("列名重复")))
         else:
             positions[col.name] = pos
     for col in columns:
         if col.required and col.name not in positions:
-            errors.append(RowError(header_row, f"{col.zh}（{col.name}）", "缺少必填列"))
+            errors.append(RowError(header_row, column_label(columns, col.name), _("缺少必填列")))
     if errors:
         raise TableError(errors)
 
@@ -262,7 +280,9 @@ def read_table(data: bytes, filename: str, columns: list[Column]) -> list[dict]:
         for name, pos in positions.items():
             value = values[pos] if pos < len(values) else None
             if isinstance(value, _Formula):
-                errors.append(RowError(index, name, f"单元格含公式“{value}”，请粘贴为数值"))
+                errors.append(
+                    RowError(index, name, _("单元格含公式“%(formula)s”，请粘贴为数值") % {"formula": value})
+                )
             record[name] = value.strip() if isinstance(value, str) else value
         out.append(record)
     if errors:
@@ -271,9 +291,11 @@ def read_table(data: bytes, filename: str, columns: list[Column]) -> list[dict]:
 
 
 def column_label(columns: list[Column], name: str) -> str:
-    """'数值（value）' for messages."""
+    """'数值（value）' for messages; just 'value' (the English header) in English."""
     for c in columns:
         if c.name == name:
+            if (get_language() or "").startswith("en"):
+                return c.name
             return f"{c.zh}（{c.name}）"
     return name
 

@@ -25,6 +25,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from simple_history.utils import bulk_create_with_history
 
 from accounts import policy
@@ -112,11 +114,21 @@ class MilestoneResult:
     without_base: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        text = f"新增 {self.created}，更新 {self.updated}，保留 {self.kept}"
+        text = _("新增 %(created)s，更新 %(updated)s，保留 %(kept)s") % {
+            "created": self.created,
+            "updated": self.updated,
+            "kept": self.kept,
+        }
         if self.without_base:
-            text += f"，{len(self.without_base)} 项无基期实际值（各年沿用目标年目标值）"
+            n = len(self.without_base)
+            text += ngettext(
+                "，%(n)s 项无基期实际值（各年沿用目标年目标值）",
+                "，%(n)s 项无基期实际值（各年沿用目标年目标值）",
+                n,
+            ) % {"n": n}
         if self.conflicts:
-            text += f"，{len(self.conflicts)} 项已有其他目标未覆盖"
+            n = len(self.conflicts)
+            text += ngettext("，%(n)s 项已有其他目标未覆盖", "，%(n)s 项已有其他目标未覆盖", n) % {"n": n}
         return text
 
 
@@ -178,8 +190,8 @@ def plan_generate_milestones(*, plan: Plan, replace: bool = False) -> MilestoneR
                     )
                 )
             elif current.plan_id != plan.pk or not current.is_milestone:
-                owner = current.plan.name if current.plan else "未归属规划"
-                result.conflicts.append(f"{h.region.name} {h.indicator.name_zh} {year}（{owner}）")
+                owner = current.plan.name if current.plan else _("未归属规划")
+                result.conflicts.append(f"{h.region.name} {h.indicator.name} {year}（{owner}）")
             elif replace and (current.value, current.comparator, current.weight, current.rule) != (
                 value,
                 h.comparator,
@@ -244,39 +256,43 @@ class TargetImportResult:
     updated: int
 
     def __str__(self) -> str:
-        made = "（新建规划）" if self.plan_created else ""
-        return f"规划“{self.plan.name}”{made}：新增目标 {self.created} 条，更新 {self.updated} 条"
+        made = _("（新建规划）") if self.plan_created else ""
+        return _("规划“%(plan)s”%(made)s：新增目标 %(created)s 条，更新 %(updated)s 条") % {
+            "plan": self.plan.name,
+            "made": made,
+            "created": self.created,
+            "updated": self.updated,
+        }
 
 
-def _decimal(raw: object, *, places: int, max_digits: int) -> Decimal:
-    """A Decimal from a CSV string or an xlsx number; ValueError with a Chinese message."""
+def _decimal(raw: object, *, places: int, max_digits: int, year: bool = False) -> Decimal:
+    """A Decimal from a CSV string or an xlsx number; ValueError with a message in the active
+    language (one about a year when `year`)."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise ValueError("不能为空")
+        raise ValueError(_("不能为空"))
+    not_number = _("“%(raw)s”不是年份") if year else _("“%(raw)s”不是数字")
     if isinstance(raw, bool) or not isinstance(raw, (int, float, Decimal, str)):
-        raise ValueError(f"“{raw}”不是数字")
+        raise ValueError(not_number % {"raw": raw})
     try:
         value = Decimal(str(raw).strip().replace(",", ""))
     except InvalidOperation as exc:
-        raise ValueError(f"“{raw}”不是数字") from exc
+        raise ValueError(not_number % {"raw": raw}) from exc
     if not value.is_finite():
-        raise ValueError(f"“{raw}”不是有限数字")
+        raise ValueError((_("“%(raw)s”不是有限年份") if year else _("“%(raw)s”不是有限数字")) % {"raw": raw})
     if value.as_tuple().exponent < -places:  # type: ignore[operator]
         value_q = value.quantize(Decimal(1).scaleb(-places))
         if value_q != value:
-            raise ValueError(f"“{raw}”小数位数超过 {places} 位")
+            raise ValueError(_("“%(raw)s”小数位数超过 %(places)s 位") % {"raw": raw, "places": places})
         value = value_q
     if abs(value) >= Decimal(10) ** (max_digits - places):
-        raise ValueError(f"“{raw}”超出可存储范围")
+        raise ValueError(_("“%(raw)s”超出可存储范围") % {"raw": raw})
     return value
 
 
 def _year(raw: object) -> int:
-    try:
-        value = _decimal(raw, places=4, max_digits=10)
-    except ValueError as exc:
-        raise ValueError(str(exc).replace("数字", "年份")) from exc
+    value = _decimal(raw, places=4, max_digits=10, year=True)
     if value != value.to_integral_value():
-        raise ValueError(f"“{raw}”不是整数年份")
+        raise ValueError(_("“%(raw)s”不是整数年份") % {"raw": raw})
     return int(value)
 
 
@@ -308,15 +324,24 @@ def _validate_rows(rows: list[dict], plan: Plan | None, user: AbstractBaseUser |
         code = str(raw.get("region_code") or "").strip()
         region = regions.get(code)
         if region is None:
-            err(n, "region_code", f"未知地区代码“{code}”" if code else "不能为空")
+            err(n, "region_code", _("未知地区代码“%(code)s”") % {"code": code} if code else _("不能为空"))
         elif plan is not None and not region.is_within(plan.region):
-            err(n, "region_code", f"{region.name}不在规划“{plan.name}”所属的{plan.region.name}范围内")
+            err(
+                n,
+                "region_code",
+                _("%(region)s不在规划“%(plan)s”所属的%(plan_region)s范围内")
+                % {"region": region.name, "plan": plan.name, "plan_region": plan.region.name},
+            )
         elif user is not None and not policy.can(user, Action.MANAGE, region):
-            err(n, "region_code", f"无权为{region.name}设定目标")
+            err(n, "region_code", _("无权为%(region)s设定目标") % {"region": region.name})
         ind_code = str(raw.get("indicator_code") or "").strip()
         indicator = indicators.get(ind_code)
         if indicator is None:
-            err(n, "indicator_code", f"未知指标代码“{ind_code}”" if ind_code else "不能为空")
+            err(
+                n,
+                "indicator_code",
+                _("未知指标代码“%(code)s”") % {"code": ind_code} if ind_code else _("不能为空"),
+            )
         year = None
         try:
             year = _year(raw.get("year"))
@@ -327,12 +352,21 @@ def _validate_rows(rows: list[dict], plan: Plan | None, user: AbstractBaseUser |
                 (plan.start_year, plan.end_year) if plan else (settings.QC_YEAR_MIN, settings.QC_YEAR_MAX)
             )
             if not lo <= year <= hi:
-                where = f"规划“{plan.name}”的年度范围" if plan else "允许范围"
-                err(n, "year", f"年度 {year} 超出{where} {lo}–{hi}")
+                where = _("规划“%(plan)s”的年度范围") % {"plan": plan.name} if plan else _("允许范围")
+                err(
+                    n,
+                    "year",
+                    _("年度 %(year)s 超出%(where)s %(lo)s–%(hi)s")
+                    % {"year": year, "where": where, "lo": lo, "hi": hi},
+                )
                 year = None
         comparator = _COMPARATORS.get(str(raw.get("comparator") or "").strip())
         if comparator is None:
-            err(n, "comparator", f"比较符“{raw.get('comparator') or ''}”无效，应为 >= 或 <=")
+            err(
+                n,
+                "comparator",
+                _("比较符“%(comparator)s”无效，应为 >= 或 <=") % {"comparator": raw.get("comparator") or ""},
+            )
         value = None
         try:
             value = _decimal(raw.get("target"), places=4, max_digits=18)
@@ -340,26 +374,36 @@ def _validate_rows(rows: list[dict], plan: Plan | None, user: AbstractBaseUser |
             err(n, "target", str(exc))
         if value is not None and indicator is not None:
             if indicator.min_value is not None and value < indicator.min_value:
-                err(n, "target", f"目标值 {value} 小于指标下限 {indicator.min_value.normalize():f}")
+                err(
+                    n,
+                    "target",
+                    _("目标值 %(value)s 小于指标下限 %(limit)s")
+                    % {"value": value, "limit": f"{indicator.min_value.normalize():f}"},
+                )
             if indicator.max_value is not None and value > indicator.max_value:
-                err(n, "target", f"目标值 {value} 大于指标上限 {indicator.max_value.normalize():f}")
+                err(
+                    n,
+                    "target",
+                    _("目标值 %(value)s 大于指标上限 %(limit)s")
+                    % {"value": value, "limit": f"{indicator.max_value.normalize():f}"},
+                )
         weight = None
         try:
             weight = _decimal(raw.get("weight"), places=4, max_digits=8)
             if weight < 0:
-                err(n, "weight", "权重不能为负数")
+                err(n, "weight", _("权重不能为负数"))
         except ValueError as exc:
             err(n, "weight", str(exc))
         rule_raw = str(raw.get("rule") or "").strip()
         rule = _RULES.get(rule_raw.lower()) if rule_raw else "ratio"
         if rule is None:
-            err(n, "rule", f"计分规则“{rule_raw}”无效，应为 ratio、threshold 或 deduct")
+            err(n, "rule", _("计分规则“%(rule)s”无效，应为 ratio、threshold 或 deduct") % {"rule": rule_raw})
         rule_param = None
         if raw.get("rule_param") not in (None, ""):
             try:
                 rule_param = _decimal(raw.get("rule_param"), places=4, max_digits=10)
                 if rule_param < 0:
-                    err(n, "rule_param", "扣分系数不能为负数")
+                    err(n, "rule_param", _("扣分系数不能为负数"))
             except ValueError as exc:
                 err(n, "rule_param", str(exc))
         veto_raw = raw.get("veto")
@@ -368,11 +412,11 @@ def _validate_rows(rows: list[dict], plan: Plan | None, user: AbstractBaseUser |
         )
         veto = _VETO.get(veto_text.strip().lower())
         if veto is None:
-            err(n, "veto", f"“{veto_raw}”无效，应为 1 或 0")
+            err(n, "veto", _("“%(raw)s”无效，应为 1 或 0") % {"raw": veto_raw})
         if region is not None and indicator is not None and year is not None:
             key = (region.code, indicator.code, year)
             if key in first_seen:
-                err(n, "year", f"与第 {first_seen[key]} 行重复（同一地区、指标、年度）")
+                err(n, "year", _("与第 %(row)s 行重复（同一地区、指标、年度）") % {"row": first_seen[key]})
             else:
                 first_seen[key] = n
         if len(errors) == before:
@@ -409,15 +453,15 @@ def targets_import(
     """
     plan_name = (plan_name or "").strip()
     if not plan_name:
-        raise TargetImportError([RowError(0, "", "须指定规划名称（--plan）")])
+        raise TargetImportError([RowError(0, "", _("须指定规划名称（--plan）"))])
     if len(plan_name) > 100:
-        raise TargetImportError([RowError(0, "", "规划名称不能超过 100 个字符")])
+        raise TargetImportError([RowError(0, "", _("规划名称不能超过 100 个字符"))])
     try:
         rows = read_table(data, filename, TARGET_COLUMNS)
     except TableError as exc:
         raise TargetImportError(exc.errors) from exc
     if not rows:
-        raise TargetImportError([RowError(0, "", "文件没有数据行")])
+        raise TargetImportError([RowError(0, "", _("文件没有数据行"))])
     plan = Plan.objects.filter(name=plan_name).select_related("region").first()
     clean, errors = _validate_rows(rows, plan, user)
     if not errors:
@@ -432,12 +476,22 @@ def targets_import(
         for c in clean:
             current = existing.get((c["region"].pk, c["indicator"].pk, c["year"]))
             if current is not None and (plan is None or current.plan_id != plan.pk):
-                owner = f"规划“{current.plan.name}”" if current.plan else "未归属任何规划的目标"
+                owner = (
+                    _("规划“%(plan)s”") % {"plan": current.plan.name}
+                    if current.plan
+                    else _("未归属任何规划的目标")
+                )
                 errors.append(
                     RowError(
                         c["row"],
                         column_label(TARGET_COLUMNS, "year"),
-                        f"{c['region'].name} {c['indicator'].code} {c['year']} 已有目标，属于{owner}",
+                        _("%(region)s %(indicator)s %(year)s 已有目标，属于%(owner)s")
+                        % {
+                            "region": c["region"].name,
+                            "indicator": c["indicator"].code,
+                            "year": c["year"],
+                            "owner": owner,
+                        },
                     )
                 )
     if errors:

@@ -24,6 +24,8 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import policy
@@ -42,6 +44,7 @@ from indicators.forms import (
 from indicators.imports import PENDING_IMPORT_DIR, ImportRejected, commit_import, figure_template, plan_import
 from indicators.models import YEAR_MAX, YEAR_MIN, Evidence, Figure, Region
 from indicators.services import EVIDENCE_ACCEPT, BulkError, ConflictError, FigureError, format_value
+from quality_city.i18n import join_clauses, join_phrases
 
 PENDING_IMPORTS = "pending_figure_imports"
 QUEUE_PAGE = 500  # rows per review page; keeps a "select all" POST under DATA_UPLOAD_MAX_NUMBER_FIELDS
@@ -54,7 +57,7 @@ def _get_region_for_user(request: HttpRequest, code: str) -> Region:
     """The region, or 404 when it does not exist or lies outside what the user may read."""
     region = Region.objects.filter(code=code).first()
     if region is None or not policy.can(request.user, Action.READ, region):
-        raise Http404("地区不存在或不在您的管辖范围内")
+        raise Http404(_("地区不存在或不在您的管辖范围内"))
     return region
 
 
@@ -65,13 +68,13 @@ def _get_figure_for_user(request: HttpRequest, pk: int) -> Figure:
         .first()
     )
     if figure is None or not policy.can(request.user, Action.READ, figure.region):
-        raise Http404("数据不存在或不在您的管辖范围内")
+        raise Http404(_("数据不存在或不在您的管辖范围内"))
     return figure
 
 
 def _check_year(year: int) -> None:
     if not (YEAR_MIN <= year <= YEAR_MAX):
-        raise Http404("年度超出范围")
+        raise Http404(_("年度超出范围"))
 
 
 def _year_choices(year: int) -> list[int]:
@@ -88,7 +91,7 @@ def entry_home(request: HttpRequest) -> HttpResponse:
     """/entry/ and the grid's region/year picker: redirect to the canonical grid URL."""
     code = request.GET.get("region") or getattr(policy.user_region(request.user), "code", None)
     if not code:
-        raise Http404("您的账户未设置所属地区，请联系管理员")
+        raise Http404(_("您的账户未设置所属地区，请联系管理员"))
     year = request.GET.get("year", "")
     year_value = int(year) if year.isdigit() else selectors.default_year()
     region = _get_region_for_user(request, code)
@@ -221,7 +224,7 @@ def _entry_post(request: HttpRequest, region: Region, year: int) -> HttpResponse
     if not policy.can(request.user, Action.UPDATE, region) and not policy.can(
         request.user, Action.CREATE, region
     ):
-        raise PermissionDenied("无权填报该地区的数据")
+        raise PermissionDenied(_("无权填报该地区的数据"))
     grid = selectors.entry_grid(region=region, year=year)
     rows = {r.indicator.code: r for r in grid.rows}
     inputs = read_grid_post(request.POST, request.FILES, [r.indicator for r in grid.rows])
@@ -233,15 +236,15 @@ def _entry_post(request: HttpRequest, region: Region, year: int) -> HttpResponse
         if not posted.touched:
             continue
         if not row.is_open:
-            errors.setdefault(posted.indicator.code, []).append("该项当前不可修改")
+            errors.setdefault(posted.indicator.code, []).append(_("该项当前不可修改"))
             continue
         if not posted.value:
             if row.figure is not None:
                 errors.setdefault(posted.indicator.code, []).append(
-                    "不能清空已填报的数值；如填写有误请改为正确数值"
+                    _("不能清空已填报的数值；如填写有误请改为正确数值")
                 )
             elif posted.note:
-                errors.setdefault(posted.indicator.code, []).append("请先填写数值再填写备注")
+                errors.setdefault(posted.indicator.code, []).append(_("请先填写数值再填写备注"))
             continue
         entries.append(services.Entry(posted.indicator, posted.value, posted.note, posted.version))
     if errors:
@@ -258,7 +261,7 @@ def _entry_post(request: HttpRequest, region: Region, year: int) -> HttpResponse
                     continue
                 figure = saved.get(posted.indicator.code) or rows[posted.indicator.code].figure
                 if figure is None:
-                    errors.setdefault(posted.indicator.code, []).append("请先填写数值再上传佐证材料")
+                    errors.setdefault(posted.indicator.code, []).append(_("请先填写数值再上传佐证材料"))
                     continue
                 for upload in posted.files:
                     try:
@@ -282,7 +285,7 @@ def _entry_post(request: HttpRequest, region: Region, year: int) -> HttpResponse
                     version = figure.version if code in saved else _posted_version(inputs, code, figure)
                     items.append((figure.pk, version))
                 if not items:
-                    messages.warning(request, "没有可提交的数据：请先填写数值，并勾选要提交的指标")
+                    messages.warning(request, _("没有可提交的数据：请先填写数值，并勾选要提交的指标"))
                 submitted = services.figure_bulk_submit(actor=request.user, items=items)
     except BulkError as exc:
         by_pk = {r.figure.pk: code for code, r in rows.items() if r.figure}
@@ -296,26 +299,34 @@ def _entry_post(request: HttpRequest, region: Region, year: int) -> HttpResponse
         status = 409 if conflicts or any(e.code == "locked" for e in exc.errors.values()) else 400
         messages.error(
             request,
-            "未保存任何数据："
-            + (
-                "有数据已被他人修改，请核对标出的当前值后重新保存"
+            _("未保存任何数据：%(reason)s")
+            % {
+                "reason": _("有数据已被他人修改，请核对标出的当前值后重新保存")
                 if conflicts
-                else "请按提示修改标出的项目后重新保存"
-            ),
+                else _("请按提示修改标出的项目后重新保存")
+            },
         )
         return _render_grid(
             request, region, year, inputs=inputs, errors=errors, conflicts=conflicts, status=status
         )
 
-    parts = [f"已保存 {len(entries)} 项"] if entries else []
+    parts = (
+        [ngettext("已保存 %(n)s 项", "已保存 %(n)s 项", len(entries)) % {"n": len(entries)}]
+        if entries
+        else []
+    )
     if n_evidence:
-        parts.append(f"上传佐证材料 {n_evidence} 份")
+        parts.append(
+            ngettext("上传佐证材料 %(n)s 份", "上传佐证材料 %(n)s 份", n_evidence) % {"n": n_evidence}
+        )
     if submitted:
-        parts.append(f"提交审核 {len(submitted)} 项")
+        parts.append(
+            ngettext("提交审核 %(n)s 项", "提交审核 %(n)s 项", len(submitted)) % {"n": len(submitted)}
+        )
     if parts:
-        messages.success(request, "，".join(parts))
+        messages.success(request, join_phrases(parts))
     else:
-        messages.info(request, "没有修改任何数据")
+        messages.info(request, _("没有修改任何数据"))
     return redirect("entry:grid", code=region.code, year=year)
 
 
@@ -421,7 +432,7 @@ def figure_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             raw = request.POST.get("version", "")
             version = int(raw) if raw.isdigit() else None
             services.figure_submit(actor=request.user, figure=figure, expected_version=version)
-            messages.success(request, f"“{figure.indicator.name_zh}”已提交审核")
+            messages.success(request, _("“%(name)s”已提交审核") % {"name": figure.indicator.name})
         elif action == "approve":
             form = ApproveForm(request.POST)
             forms["approve_form"] = form
@@ -434,7 +445,7 @@ def figure_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 verified_value=form.cleaned_data["verified_value"],
                 reason=form.cleaned_data["reason"],
             )
-            messages.success(request, f"“{figure.indicator.name_zh}”已审核通过")
+            messages.success(request, _("“%(name)s”已审核通过") % {"name": figure.indicator.name})
         else:
             form = ReasonForm(request.POST, prefix="ret" if action == "return" else "reo")
             forms["return_form" if action == "return" else "reopen_form"] = form
@@ -447,12 +458,8 @@ def figure_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 expected_version=form.cleaned_data["version"],
                 reason=form.cleaned_data["reason"],
             )
-            messages.success(
-                request,
-                f"“{figure.indicator.name_zh}”已退回"
-                if action == "return"
-                else f"“{figure.indicator.name_zh}”已重新打开",
-            )
+            done = _("“%(name)s”已退回") if action == "return" else _("“%(name)s”已重新打开")
+            messages.success(request, done % {"name": figure.indicator.name})
     except FigureError as exc:
         figure.refresh_from_db()
         if isinstance(exc, ConflictError):
@@ -486,7 +493,7 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request, "indicators/figure_detail.html", ctx, status=409 if exc.code == "locked" else 400
         )
-    messages.success(request, "佐证材料已上传")
+    messages.success(request, _("佐证材料已上传"))
     return redirect("entry:figure", pk=figure.pk)
 
 
@@ -495,11 +502,11 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     evidence = get_object_or_404(Evidence.objects.select_related("figure__region"), pk=pk)
     if not policy.can(request.user, Action.READ, evidence.figure.region):
-        raise Http404("文件不存在或不在您的管辖范围内")
+        raise Http404(_("文件不存在或不在您的管辖范围内"))
     try:
         handle = evidence.file.open("rb")
     except FileNotFoundError as exc:
-        raise Http404("文件已丢失，请联系管理员") from exc
+        raise Http404(_("文件已丢失，请联系管理员")) from exc
     response = FileResponse(
         handle, as_attachment=True, filename=evidence.original_name, content_type=evidence.content_type
     )
@@ -515,7 +522,7 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
 @require_http_methods(["GET", "POST"])
 def review_queue(request: HttpRequest) -> HttpResponse:
     if not policy.regions_for(request.user, Action.APPROVE).exists():
-        raise PermissionDenied("您没有审核权限")
+        raise PermissionDenied(_("您没有审核权限"))
     year_raw = request.GET.get("year", "")
     year = int(year_raw) if year_raw.isdigit() else None
     region = _get_region_for_user(request, request.GET["region"]) if request.GET.get("region") else None
@@ -525,23 +532,27 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         form = BulkReviewForm(request.POST)
         items = selected_items(request.POST)
         if not items:
-            messages.error(request, "请先勾选要审核的数据")
+            messages.error(request, _("请先勾选要审核的数据"))
             status = 400
         elif form.is_valid():
             try:
                 if form.cleaned_data["action"] == "approve":
                     done = services.figure_bulk_approve(actor=request.user, items=items)
-                    messages.success(request, f"已审核通过 {len(done)} 项")
+                    messages.success(
+                        request,
+                        ngettext("已审核通过 %(n)s 项", "已审核通过 %(n)s 项", len(done)) % {"n": len(done)},
+                    )
                 else:
                     done = services.figure_bulk_return(
                         actor=request.user, items=items, reason=form.cleaned_data["reason"]
                     )
-                    messages.success(request, f"已退回 {len(done)} 项")
+                    messages.success(
+                        request, ngettext("已退回 %(n)s 项", "已退回 %(n)s 项", len(done)) % {"n": len(done)}
+                    )
                 return redirect(request.get_full_path())
             except BulkError as exc:
-                messages.error(
-                    request, "未处理任何数据：" + "；".join(sorted({e.message for e in exc.errors.values()}))
-                )
+                reasons = join_clauses(sorted({e.message for e in exc.errors.values()}))
+                messages.error(request, _("未处理任何数据：%(reasons)s") % {"reasons": reasons})
                 status = 409 if exc.code == "conflict" else 400
             except FigureError as exc:
                 messages.error(request, exc.message)
@@ -584,7 +595,7 @@ def completeness(request: HttpRequest, code: str | None = None, year: int | None
         home = policy.user_region(request.user)
         code = request.GET.get("region") or (home.code if home else None)
         if not code:
-            raise Http404("您的账户未设置所属地区，请联系管理员")
+            raise Http404(_("您的账户未设置所属地区，请联系管理员"))
         year_raw = request.GET.get("year", "")
         year = int(year_raw) if year_raw.isdigit() else selectors.default_year()
         return redirect("entry:completeness", code=code, year=year)
@@ -615,7 +626,7 @@ def _pending(request: HttpRequest) -> dict:
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Upload a file and see the preview: every error by row and column, or what will be written."""
     if not policy.regions_for(request.user, Action.IMPORT).exists():
-        raise PermissionDenied("您没有导入数据的权限")
+        raise PermissionDenied(_("您没有导入数据的权限"))
     writable = [
         r for r in selectors.entry_regions(request.user) if policy.can(request.user, Action.IMPORT, r)
     ]
@@ -642,7 +653,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     context |= {"plan": plan, "errors": plan.errors, "filename": upload.name}
     if not plan.ok:
         if not plan.errors:
-            messages.error(request, "文件中没有填写任何数值")
+            messages.error(request, _("文件中没有填写任何数值"))
         return render(request, "indicators/import_upload.html", context, status=400)
     pending = _pending(request)
     for old in pending.values():  # one pending preview per session: drop the previous file
@@ -669,16 +680,16 @@ def import_commit(request: HttpRequest) -> HttpResponse:
     token = request.POST.get("token", "")
     info = _pending(request).get(token)
     if info is None:
-        messages.error(request, "导入预览已失效，请重新上传文件")
+        messages.error(request, _("导入预览已失效，请重新上传文件"))
         return redirect("entry:import")
     try:
         with default_storage.open(info["path"], "rb") as fh:
             data = fh.read()
     except FileNotFoundError:
-        messages.error(request, "导入预览已失效，请重新上传文件")
+        messages.error(request, _("导入预览已失效，请重新上传文件"))
         return redirect("entry:import")
     if hashlib.sha256(data).hexdigest() != info["sha256"]:
-        raise PermissionDenied("导入文件校验失败")
+        raise PermissionDenied(_("导入文件校验失败"))
     _pending(request).pop(token, None)
     request.session.modified = True
     default_storage.delete(info["path"])
@@ -695,7 +706,7 @@ def import_commit(request: HttpRequest) -> HttpResponse:
             "year": selectors.default_year(),
             "years": _year_choices(selectors.default_year()),
         }
-        messages.error(request, "数据在预览后发生了变化，导入未执行，请修正后重新上传")
+        messages.error(request, _("数据在预览后发生了变化，导入未执行，请修正后重新上传"))
         return render(request, "indicators/import_upload.html", context, status=409)
     messages.success(request, str(result))
     if len(result.regions) == 1 and len(result.years) == 1:

@@ -16,6 +16,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts import policy
@@ -32,6 +34,7 @@ from indicators.targets import (
     targets_import,
 )
 from indicators.tasks import compute_scores_task
+from quality_city.i18n import join_clauses
 from quality_city.resilience import enqueue_or_run_inline
 
 
@@ -68,7 +71,7 @@ def score_index(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("region")
     region = _region_for_user(request, code) if code else _home_region(request)
     if region is None:
-        raise PermissionDenied("无可查看的地区")
+        raise PermissionDenied(_("无可查看的地区"))
     policy.check(request.user, Action.READ, region)
     years = score_selectors.scored_years(region)
     year = _int_param(request, "year", years[0] if years else None)
@@ -100,7 +103,7 @@ def score_run(request: HttpRequest) -> HttpResponse:
     region = _region_for_user(request, request.POST.get("region", ""), Action.SCORE)
     year = _int_param(request, "year", None)
     if year is None:
-        messages.error(request, "请选择年度")
+        messages.error(request, _("请选择年度"))
         return redirect(f"{reverse('scores:index')}?region={region.code}")
     try:
         dispatch = enqueue_or_run_inline(
@@ -110,17 +113,26 @@ def score_run(request: HttpRequest) -> HttpResponse:
         )
         result = dispatch.result
     except ValueError as exc:  # eager mode: the engine refused malformed inputs (the run is recorded)
-        messages.error(request, f"评分失败：{exc}")
+        messages.error(request, _("评分失败：%(error)s") % {"error": exc})
         return redirect(f"{reverse('scores:index')}?region={region.code}&year={year}")
     if dispatch.ran_here:
         summaries = result.get()
-        text = "；".join(
-            f"{Basis(s['basis']).label}口径 {s['region_rows']} 个地区、{s['target_rows']} 项指标"
+        text = join_clauses(
+            _("%(basis)s口径 %(regions)s 个地区、%(targets)s 项指标")
+            % {"basis": Basis(s["basis"]).label, "regions": s["region_rows"], "targets": s["target_rows"]}
             for s in summaries
         )
-        messages.success(request, f"{year} 年{region.name}及下辖地区评分完成：{text}")
+        messages.success(
+            request,
+            _("%(year)s 年%(region)s及下辖地区评分完成：%(summary)s")
+            % {"year": year, "region": region.name, "summary": text},
+        )
     else:
-        messages.success(request, f"已提交 {year} 年{region.name}及下辖地区的评分任务，稍后刷新查看结果")
+        messages.success(
+            request,
+            _("已提交 %(year)s 年%(region)s及下辖地区的评分任务，稍后刷新查看结果")
+            % {"year": year, "region": region.name},
+        )
     return redirect(f"{reverse('scores:index')}?region={region.code}&year={year}")
 
 
@@ -168,7 +180,7 @@ def score_at_risk(request: HttpRequest, code: str) -> HttpResponse:
 def score_export_view(request: HttpRequest, code: str, year: int, fmt: str) -> HttpResponse:
     """Download the scores of a region's subtree (xlsx both sheets; csv one table)."""
     if fmt not in ("csv", "xlsx"):
-        raise Http404("不支持的导出格式")
+        raise Http404(_("不支持的导出格式"))
     region = _region_for_user(request, code, Action.EXPORT)
     basis = request.GET.get("basis") if request.GET.get("basis") in Basis.values else None
     regions, targets = score_export.score_tables(year=year, region=region, basis=basis)
@@ -224,12 +236,12 @@ def target_grid(request: HttpRequest, code: str) -> HttpResponse:
 
     if request.method == "POST":
         if not can_manage:
-            raise PermissionDenied("无权修改该地区的目标")
+            raise PermissionDenied(_("无权修改该地区的目标"))
         changes, errors = [], []
         for key, raw in request.POST.items():
             if not key.startswith("t|"):
                 continue
-            _, ind_code, year_text = key.split("|", 2)
+            _prefix, ind_code, year_text = key.split("|", 2)
             indicator = by_code.get(ind_code)
             if indicator is None or not year_text.isdigit() or int(year_text) not in years:
                 continue
@@ -245,25 +257,31 @@ def target_grid(request: HttpRequest, code: str) -> HttpResponse:
                 if not value.is_finite():
                     raise InvalidOperation
             except InvalidOperation:
-                errors.append(f"{indicator.name_zh} {year}：“{raw}”不是数字")
+                errors.append(
+                    _("%(indicator)s %(year)s：“%(raw)s”不是数字")
+                    % {"indicator": indicator.name, "year": year, "raw": raw}
+                )
                 continue
             out_of_range = (indicator.min_value is not None and value < indicator.min_value) or (
                 indicator.max_value is not None and value > indicator.max_value
             )
             if out_of_range:
-                errors.append(f"{indicator.name_zh} {year}：{raw} 超出指标取值范围")
+                errors.append(
+                    _("%(indicator)s %(year)s：%(raw)s 超出指标取值范围")
+                    % {"indicator": indicator.name, "year": year, "raw": raw}
+                )
                 continue
             if current is None or current.value != value:
                 changes.append(GridChange(indicator, year, value.quantize(Decimal("0.0001"))))
         if errors:
             for e in errors:
                 messages.error(request, e)
-            messages.error(request, "有错误，未保存任何修改")
+            messages.error(request, _("有错误，未保存任何修改"))
         else:
             counts = targets_grid_save(region=region, changes=changes, plan=plan, user=request.user)
             messages.success(
                 request,
-                f"已保存：新增 {counts['created']}，修改 {counts['updated']}，删除 {counts['deleted']}",
+                _("已保存：新增 %(created)s，修改 %(updated)s，删除 %(deleted)s") % counts,
             )
         return redirect(request.get_full_path())
 
@@ -305,11 +323,17 @@ class TargetForm(forms.ModelForm):
         value = data.get("value")
         if value is not None:
             if indicator.min_value is not None and value < indicator.min_value:
-                self.add_error("value", f"目标值小于指标下限 {indicator.min_value.normalize():f}")
+                self.add_error(
+                    "value",
+                    _("目标值小于指标下限 %(limit)s") % {"limit": f"{indicator.min_value.normalize():f}"},
+                )
             if indicator.max_value is not None and value > indicator.max_value:
-                self.add_error("value", f"目标值大于指标上限 {indicator.max_value.normalize():f}")
+                self.add_error(
+                    "value",
+                    _("目标值大于指标上限 %(limit)s") % {"limit": f"{indicator.max_value.normalize():f}"},
+                )
         if data.get("rule_param") is not None and data["rule_param"] < 0:
-            self.add_error("rule_param", "扣分系数不能为负数")
+            self.add_error("rule_param", _("扣分系数不能为负数"))
         return data
 
 
@@ -334,7 +358,11 @@ def target_edit(request: HttpRequest, code: str, indicator_code: str, year: int)
         saved = form.save(commit=False)
         saved._change_reason = "目标编辑"
         saved.save()
-        messages.success(request, f"已保存 {region.name} {indicator.name_zh} {year} 年目标")
+        messages.success(
+            request,
+            _("已保存 %(region)s %(indicator)s %(year)s 年目标")
+            % {"region": region.name, "indicator": indicator.name, "year": year},
+        )
         return redirect("scores:targets", code=region.code)
     return render(
         request,
@@ -351,7 +379,7 @@ def target_import_view(request: HttpRequest, code: str) -> HttpResponse:
     upload = request.FILES.get("file")
     plan_name = request.POST.get("plan_name", "")
     if upload is None:
-        messages.error(request, "请选择要导入的文件")
+        messages.error(request, _("请选择要导入的文件"))
     else:
         try:
             result = targets_import(
@@ -360,7 +388,16 @@ def target_import_view(request: HttpRequest, code: str) -> HttpResponse:
         except TargetImportError as exc:
             for error in exc.errors[:200]:
                 messages.error(request, str(error))
-            messages.error(request, f"导入被拒绝：共 {len(exc.errors)} 处错误，未写入任何数据")
+            n = len(exc.errors)
+            messages.error(
+                request,
+                ngettext(
+                    "导入被拒绝：共 %(n)s 处错误，未写入任何数据",
+                    "导入被拒绝：共 %(n)s 处错误，未写入任何数据",
+                    n,
+                )
+                % {"n": n},
+            )
         else:
             messages.success(request, str(result))
     return redirect("scores:targets", code=region.code)
@@ -373,7 +410,7 @@ def plan_milestones(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(Plan.objects.select_related("region"), pk=plan_id)
     policy.check(request.user, Action.MANAGE, plan.region)
     result = plan_generate_milestones(plan=plan, replace=request.POST.get("replace") == "1")
-    messages.success(request, f"{plan.name}：{result}")
+    messages.success(request, _("%(plan)s：%(result)s") % {"plan": plan.name, "result": result})
     back = request.POST.get("region") or plan.region.code
     region = _region_for_user(request, back)
     return redirect(f"{reverse('scores:targets', kwargs={'code': region.code})}?plan={plan.pk}")

@@ -39,6 +39,8 @@ from typing import Any
 from celery.result import EagerResult
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from django.views.defaults import bad_request
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -54,7 +56,8 @@ UNREACHABLE = (BrokerError, RedisConnectionError, RedisTimeoutError, ConnectionE
 # default policy, so a page waits little before the inline fallback.
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.3}
 
-INLINE_NOTICE = "任务队列（Redis）暂不可用：相关计算已在本次请求中直接完成，结果已保存。"
+# Catalogue entries kept as plain str constants (gettext_noop); translated where they are shown.
+INLINE_NOTICE = gettext_noop("任务队列（Redis）暂不可用：相关计算已在本次请求中直接完成，结果已保存。")
 
 _local = threading.local()
 
@@ -141,14 +144,14 @@ class InlineNoticeMiddleware:
 
                 if not request.path.startswith("/api/"):
                     for text in _local.notices:
-                        messages.warning(request, text, fail_silently=True)
+                        messages.warning(request, gettext(text), fail_silently=True)
                 response["X-QC-Degraded"] = "inline-tasks"
             return response
         finally:
             _local.notices = None
 
 
-NUL_MESSAGE = "请求中含有不允许的空字符（NUL），已拒绝"
+NUL_MESSAGE = gettext_noop("请求中含有不允许的空字符（NUL），已拒绝")
 
 
 def _has_nul(request: HttpRequest) -> bool:
@@ -176,9 +179,11 @@ class RejectNulBytesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if _has_nul(request):
             log.warning("refused a request with a NUL character: %s %r", request.method, request.path_info)
-            if request.path_info.startswith("/api/"):
-                return JsonResponse({"detail": NUL_MESSAGE, "code": "invalid"}, status=400)
-            return bad_request(request, SuspiciousOperation(NUL_MESSAGE))
+            # This runs before LocaleMiddleware: the reader's language is read here.
+            with translation.override(translation.get_language_from_request(request)):
+                if request.path_info.startswith("/api/"):
+                    return JsonResponse({"detail": gettext(NUL_MESSAGE), "code": "invalid"}, status=400)
+                return bad_request(request, SuspiciousOperation(gettext(NUL_MESSAGE)))
         return self.get_response(request)
 
 

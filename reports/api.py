@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.http import FileResponse, Http404
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -24,6 +25,7 @@ from indicators.models import Basis, Region
 from reports import services
 from reports.errors import ReportError
 from reports.models import ReportArtifact, ReportFormat, ReportKind
+from reports.notes import localize
 from reports.views import status_payload
 
 
@@ -71,7 +73,7 @@ class ReportViewSet(viewsets.ViewSet):
         if artifact is None:
             raise Http404
         if not policy.can_download_report(request.user, artifact):
-            raise PermissionDenied(f"无权下载“{artifact.region.name}”的报告")
+            raise PermissionDenied(_("无权下载“%(region)s”的报告") % {"region": artifact.region.name})
         return artifact
 
     @extend_schema(responses=ReportArtifactSerializer(many=True))
@@ -96,7 +98,7 @@ class ReportViewSet(viewsets.ViewSet):
         data = params.validated_data
         region = Region.objects.filter(code=data["region"]).first()
         if region is None:
-            raise ValidationError({"region": ["地区代码不存在"]})
+            raise ValidationError({"region": [_("地区代码不存在")]})
         try:
             artifact = services.report_request(
                 user=request.user,
@@ -107,7 +109,7 @@ class ReportViewSet(viewsets.ViewSet):
                 basis=data["basis"],
             )
         except ReportError as exc:
-            raise ValidationError({"detail": str(exc)}) from exc
+            raise ValidationError({"detail": localize(str(exc))}) from exc
         reused = artifact.reused
         artifact.refresh_from_db()  # an eager (in-process) task may have finished it already
         return Response(_payload(artifact), status=status.HTTP_200_OK if reused else status.HTTP_201_CREATED)
@@ -120,11 +122,11 @@ class ReportViewSet(viewsets.ViewSet):
     def download(self, request: Request, pk: str) -> FileResponse:
         artifact = self._get(request, pk)
         if artifact.status != ReportArtifact.Status.DONE or not artifact.file:
-            raise Http404("报告尚未生成完成")
+            raise Http404(_("报告尚未生成完成"))
         try:
             handle = artifact.file.open("rb")
         except FileNotFoundError:
-            raise Http404("报告文件已丢失，请重新生成") from None
+            raise Http404(_("报告文件已丢失，请重新生成")) from None
         return FileResponse(
             handle,
             as_attachment=True,

@@ -31,6 +31,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts import policy
 from accounts.policy import Action
@@ -64,13 +65,15 @@ class ReportSpec:
 
 def _validated(*, kind: str, fmt: str, region: Region, year: int, basis: str) -> ReportSpec:
     if kind not in ReportKind.values:
-        raise ReportError(f"未知的报告类型：{kind}")
+        raise ReportError(_("未知的报告类型：%(kind)s") % {"kind": kind})
     if fmt not in ReportFormat.values:
-        raise ReportError(f"不支持的格式：{fmt}（应为 pdf 或 xlsx）")
+        raise ReportError(_("不支持的格式：%(fmt)s（应为 pdf 或 xlsx）") % {"fmt": fmt})
     if basis not in Basis.values:
-        raise ReportError(f"未知的评分口径：{basis}（应为 self 或 verified）")
+        raise ReportError(_("未知的评分口径：%(basis)s（应为 self 或 verified）") % {"basis": basis})
     if not (settings.QC_YEAR_MIN <= int(year) <= settings.QC_YEAR_MAX):
-        raise ReportError(f"年度须在 {settings.QC_YEAR_MIN}–{settings.QC_YEAR_MAX} 之间")
+        raise ReportError(
+            _("年度须在 %(min)s–%(max)s 之间") % {"min": settings.QC_YEAR_MIN, "max": settings.QC_YEAR_MAX}
+        )
     return ReportSpec(kind=kind, fmt=fmt, region=region, year=int(year), basis=basis)
 
 

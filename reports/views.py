@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -25,6 +26,7 @@ from indicators.models import Basis, Region, RegionScore
 from reports import services
 from reports.errors import ReportError
 from reports.models import ReportArtifact, ReportFormat, ReportKind
+from reports.notes import localize
 
 RECENT_LIMIT = 50
 REGION_CHOICES_LIMIT = 500
@@ -42,7 +44,7 @@ class ReportRequestForm(forms.Form):
     def clean_region(self) -> Region:
         region = Region.objects.filter(code=self.cleaned_data["region"]).first()
         if region is None:
-            raise forms.ValidationError("地区代码不存在")
+            raise forms.ValidationError(_("地区代码不存在"))
         return region
 
 
@@ -50,9 +52,9 @@ def _get_artifact_for_user(request: HttpRequest, pk: int) -> ReportArtifact:
     """The artefact, 404 when it does not exist, 403 when the user may not download it."""
     artifact = ReportArtifact.objects.select_related("region", "requested_by").filter(pk=pk).first()
     if artifact is None:
-        raise Http404("报告不存在")
+        raise Http404(gettext("报告不存在"))
     if not policy.can_download_report(request.user, artifact):
-        raise PermissionDenied(f"无权下载“{artifact.region.name}”的报告")
+        raise PermissionDenied(gettext("无权下载“%(region)s”的报告") % {"region": artifact.region.name})
     return artifact
 
 
@@ -71,7 +73,7 @@ def _default_year(region: Region | None) -> int | None:
 
 
 def status_payload(artifact: ReportArtifact) -> dict:
-    """What the progress poller (static/js/reports.js) and the API show."""
+    """What the progress poller (static/js/reports.js) and the API show (notes in the reader's language)."""
     done = artifact.status == ReportArtifact.Status.DONE
     return {
         "id": artifact.pk,
@@ -83,8 +85,8 @@ def status_payload(artifact: ReportArtifact) -> dict:
         "status": artifact.status,
         "status_label": str(artifact.get_status_display()),
         "progress": artifact.progress,
-        "note": artifact.progress_note,
-        "error": artifact.error,
+        "note": localize(artifact.progress_note),
+        "error": localize(artifact.error),
         "finished": artifact.is_finished,
         "sha256": artifact.sha256 or None,
         "size": artifact.size,
@@ -138,7 +140,7 @@ def request_report(request: HttpRequest) -> HttpResponse:
             basis=data["basis"],
         )
     except ReportError as exc:
-        form.add_error(None, str(exc))
+        form.add_error(None, localize(str(exc)))
         return render(
             request,
             "reports/index.html",
@@ -146,7 +148,7 @@ def request_report(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     if artifact.reused and artifact.status == ReportArtifact.Status.DONE:
-        messages.info(request, "数据未变化，已直接提供存档的报告文件，无需重新生成。")
+        messages.info(request, gettext("数据未变化，已直接提供存档的报告文件，无需重新生成。"))
     return redirect("reports:detail", pk=artifact.pk)
 
 
@@ -171,11 +173,11 @@ def status(request: HttpRequest, pk: int) -> JsonResponse:
 def download(request: HttpRequest, pk: int) -> FileResponse:
     artifact = _get_artifact_for_user(request, pk)
     if artifact.status != ReportArtifact.Status.DONE or not artifact.file:
-        raise Http404("报告尚未生成完成")
+        raise Http404(gettext("报告尚未生成完成"))
     try:
         handle = artifact.file.open("rb")
     except FileNotFoundError:
-        raise Http404("报告文件已丢失，请重新生成") from None
+        raise Http404(gettext("报告文件已丢失，请重新生成")) from None
     response = FileResponse(
         handle, as_attachment=True, filename=artifact.filename, content_type=artifact.content_type
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from indicators.models import Evidence, Figure, Indicator, Region
-from indicators.units import unit_label
+from indicators.units import unit_zh
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -43,7 +44,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
         ]
 
     def get_unit_display(self, obj: Indicator) -> str:
-        return unit_label(obj.unit)
+        return unit_zh(obj.unit)
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -112,11 +113,11 @@ class FigureSerializer(serializers.ModelSerializer):
 
 @extend_schema_field(OpenApiTypes.DECIMAL)
 class ValueField(serializers.Field):
-    """A number or numeric string; validated by services.clean_value (Chinese messages)."""
+    """A number or numeric string; validated by services.clean_value (messages in the request's language)."""
 
     def to_internal_value(self, data):
         if isinstance(data, (dict, list)):
-            raise serializers.ValidationError("须为数字")
+            raise serializers.ValidationError(_("须为数字"))
         return data
 
     def to_representation(self, value):

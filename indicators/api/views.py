@@ -9,6 +9,7 @@ wrong status.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -39,6 +40,7 @@ from indicators.api.serializers import (
 )
 from indicators.models import Figure, Indicator, Region
 from indicators.services import BulkError, ConflictError, FigureError, ValidationFailed
+from quality_city.i18n import join_clauses
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="输入无效"),
@@ -84,9 +86,9 @@ def _documented_shape(response: Response) -> Response:
         response.data = {"detail": str(data["detail"]), "code": getattr(data["detail"], "code", "error")}
     elif isinstance(data, dict):
         errors = {str(k): _flat_messages(v) for k, v in data.items()}
-        response.data = {"detail": "输入无效", "code": "invalid", "errors": errors}
+        response.data = {"detail": _("输入无效"), "code": "invalid", "errors": errors}
     else:
-        response.data = {"detail": "；".join(_flat_messages(data)), "code": "invalid"}
+        response.data = {"detail": join_clauses(_flat_messages(data)), "code": "invalid"}
     return response
 
 
@@ -178,7 +180,7 @@ class FigureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         for name, lookup in (("year", "year"), ("year_from", "year__gte"), ("year_to", "year__lte")):
             if p.get(name):
                 if not p[name].isdigit():
-                    raise NotFound(f"参数 {name} 须为整数年份")
+                    raise NotFound(_("参数 %(name)s 须为整数年份") % {"name": name})
                 qs = qs.filter(**{lookup: int(p[name])})
         if p.get("status"):
             qs = qs.filter(status=p["status"])
@@ -208,13 +210,13 @@ class FigureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         indicator = Indicator.objects.filter(code=d["indicator"].upper()).first()
         errors = {}
         if region is None:
-            errors["region"] = [f"地区代码“{d['region']}”不存在"]
+            errors["region"] = [_("地区代码“%(code)s”不存在") % {"code": d["region"]}]
         if indicator is None:
-            errors["indicator"] = [f"指标代码“{d['indicator']}”不存在"]
+            errors["indicator"] = [_("指标代码“%(code)s”不存在") % {"code": d["indicator"]}]
         if errors:
             raise ValidationFailed(errors)
         if not policy.can(request.user, policy.Action.CREATE, region):
-            raise PermissionDenied(f"无权为“{region.name}”填报数据")
+            raise PermissionDenied(_("无权为“%(region)s”填报数据") % {"region": region.name})
         figure = services.figure_save(
             actor=request.user,
             region=region,
@@ -350,7 +352,9 @@ class FigureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
         missing = [i["id"] for i in data["items"] if i["id"] not in readable]
         if missing:
-            raise NotFound(f"数据 {', '.join(map(str, missing))} 不存在或不在您的管辖范围内")
+            raise NotFound(
+                _("数据 %(ids)s 不存在或不在您的管辖范围内") % {"ids": ", ".join(map(str, missing))}
+            )
         return [(i["id"], i["version"]) for i in data["items"]]
 
     @extend_schema(
@@ -407,7 +411,7 @@ class TokenView(ObtainAuthToken):
                 request._request, "axes_locked_out", False
             ):
                 return Response(
-                    {"detail": "登录失败次数过多，账户已暂时锁定，请 1 小时后再试", "code": "locked_out"},
+                    {"detail": _("登录失败次数过多，账户已暂时锁定，请 1 小时后再试"), "code": "locked_out"},
                     status=status.HTTP_429_TOO_MANY_REQUESTS,
                 )
             raise
