@@ -21,17 +21,7 @@ from assessments.models import (
     StageTransition,
     VerificationGroup,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from quality_city.admin import ReadOnlyAdmin
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -19,6 +19,7 @@ from indicators.models import (
     Target,
     TargetScore,
 )
+from quality_city.admin import ReadOnlyAdmin
 
 
 @admin.register(Region)
@@ -147,8 +148,11 @@ class ItemScoreAdmin(FrozenGuardAdminMixin, SimpleHistoryAdmin):
     autocomplete_fields = ["region"]
 
 
+# Runs and their scores are written by the scoring service only (indicators.scoring_service):
+# the admin shows them. An edited score or a deleted run would break the audit trail
+# that rankings and published assessments rest on.
 @admin.register(ScoreRun)
-class ScoreRunAdmin(admin.ModelAdmin):
+class ScoreRunAdmin(ReadOnlyAdmin):
     list_display = [
         "started_at",
         "year",
@@ -164,7 +168,7 @@ class ScoreRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegionScore)
-class RegionScoreAdmin(admin.ModelAdmin):
+class RegionScoreAdmin(ReadOnlyAdmin):
     list_display = ["region", "year", "basis", "total", "grade", "rank", "rank_of", "vetoed"]
     list_filter = ["year", "basis", "grade"]
     search_fields = ["region__name", "region__code"]
@@ -172,7 +176,7 @@ class RegionScoreAdmin(admin.ModelAdmin):
 
 
 @admin.register(TargetScore)
-class TargetScoreAdmin(admin.ModelAdmin):
+class TargetScoreAdmin(ReadOnlyAdmin):
     list_display = [
         "region",
         "indicator",

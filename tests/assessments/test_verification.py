@@ -203,3 +203,19 @@ def test_a_group_member_must_be_allowed_to_verify_the_county(cycle):
     # A county belongs to one group at a time: 巨鹿县 moved to the fourth group.
     assert cycle.row(JULU).group.name == "第四核查组"
     assert list(group.counties.all()) == []
+
+
+def test_the_groups_page_lists_a_group_without_a_leader(cycle, client):
+    """A leader is optional: the list shows "—" for it instead of failing to render."""
+    services.group_save(
+        actor=cycle.users["reviewer"],
+        assessment=cycle.assessment,
+        name="无带队核查组",
+        members=[cycle.users["verifier_b"]],
+        regions=[cycle.counties[JULU]],
+    )
+    client.force_login(cycle.users["reviewer"])
+    response = client.get(reverse("assessments:groups", args=[cycle.assessment.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<td>无带队核查组</td><td>—</td>" in body

@@ -369,3 +369,23 @@ def test_the_command_says_when_nothing_was_rewritten(two_counties, capsys):
     assert "指标得分行新增 4、更新 0、删除 0" in capsys.readouterr().out
     call_command("compute_scores", "--year", "2015", "--region", XINGTAI, "--basis", "verified")
     assert "指标得分与已存结果相同，未改写" in capsys.readouterr().out
+
+
+def test_runs_and_scores_are_view_only_in_the_admin(two_counties, region, client):
+    from django.contrib.auth.models import User
+
+    (summary,) = compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
+    client.force_login(User.objects.create_superuser("root", "r@example.invalid", "x-Very-long-pass-1"))
+    score = ts(XT_COUNTY, "PQ_SAMPLING_PASS", "verified")
+    total = rs(XT_COUNTY, "verified")
+    for model, pk in (("scorerun", summary.run.pk), ("regionscore", total.pk), ("targetscore", score.pk)):
+        assert client.get(f"/admin/indicators/{model}/").status_code == 200, model
+        page = client.get(f"/admin/indicators/{model}/{pk}/change/")
+        assert page.status_code == 200 and 'name="_save"' not in page.content.decode(), model
+        assert client.get(f"/admin/indicators/{model}/add/").status_code == 403, model
+        assert client.post(f"/admin/indicators/{model}/{pk}/delete/", {"post": "yes"}).status_code == 403, (
+            model
+        )
+    # Nothing was changed or deleted.
+    assert ScoreRun.objects.filter(pk=summary.run.pk).exists()
+    assert ts(XT_COUNTY, "PQ_SAMPLING_PASS", "verified").points == score.points
