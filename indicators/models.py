@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -141,14 +141,20 @@ class Indicator(models.Model):
         return ">=" if self.direction == self.Direction.HIGHER else "<="
 
     def value_errors(self, value: Decimal) -> list[str]:
-        """Chinese messages for a value this indicator cannot take (empty when valid)."""
+        """Messages (in the active language) for a value this indicator cannot take; empty when valid."""
         errors = []
         if self.min_value is not None and value < self.min_value:
-            errors.append(f"数值 {value} 小于指标下限 {self.min_value.normalize():f}")
+            errors.append(
+                gettext("数值 %(value)s 小于指标下限 %(min)s")
+                % {"value": value, "min": f"{self.min_value.normalize():f}"}
+            )
         if self.max_value is not None and value > self.max_value:
-            errors.append(f"数值 {value} 大于指标上限 {self.max_value.normalize():f}")
+            errors.append(
+                gettext("数值 %(value)s 大于指标上限 %(max)s")
+                % {"value": value, "max": f"{self.max_value.normalize():f}"}
+            )
         if self.kind == self.Kind.COUNT and value != value.to_integral_value():
-            errors.append(f"数量类指标须为整数，收到 {value}")
+            errors.append(gettext("数量类指标须为整数，收到 %(value)s") % {"value": value})
         return errors
 
 

@@ -94,3 +94,15 @@ def test_history_records_every_change_with_who_and_why(catalog):
     assert rows[-1].history_change_reason == "更正录入错误"
     delta = rows[-1].diff_against(rows[0])
     assert {c.field: (c.old, c.new) for c in delta.changes}["value"] == (Decimal("95"), Decimal("96.5"))
+
+
+def test_value_errors_follow_the_active_language(catalog):
+    from django.utils import translation
+
+    rate = Indicator.objects.get(code="PQ_SAMPLING_PASS")  # 0-100 %
+    count = Indicator.objects.get(code="EN_LUBAN_AWARDS")
+    assert rate.value_errors(Decimal("120")) == ["数值 120 大于指标上限 100"]
+    with translation.override("en"):
+        assert rate.value_errors(Decimal("120")) == ["The value 120 is above the indicator's maximum of 100"]
+        assert rate.value_errors(Decimal("-1")) == ["The value -1 is below the indicator's minimum of 0"]
+        assert count.value_errors(Decimal("1.5")) == ["A count indicator takes whole numbers; got 1.5"]
