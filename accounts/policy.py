@@ -111,6 +111,18 @@ _RULES: dict[Action, list[tuple[str, str]]] = {
 def _profile(user: AbstractBaseUser | AnonymousUser):
     if not getattr(user, "is_authenticated", False):
         return None
+    descriptor = getattr(user.__class__, "profile", None)
+    if descriptor is not None and not descriptor.is_cached(user):
+        # Every check reads the profile's region: load both in one query and cache the
+        # profile on the user as `user.profile` would (None too: Django caches a miss).
+        from accounts.models import Profile
+
+        found = list(Profile.objects.select_related("region").filter(user_id=user.pk)[:1])
+        profile = found[0] if found else None
+        if profile is None:
+            descriptor.related.set_cached_value(user, None)
+        else:
+            user.profile = profile  # type: ignore[union-attr]
     try:
         return user.profile  # type: ignore[union-attr]
     except Exception:  # RelatedObjectDoesNotExist: a user without a region has no rights
@@ -236,6 +248,40 @@ def readable_regions(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Region]
     if home is None:
         return Region.objects.none()
     return Region.objects.filter(path__startswith=home.path)
+
+
+def reads_any_region(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """``readable_regions(user).exists()``, without a query when the answer is known:
+    a user with a region reads at least that region."""
+    from indicators.models import Region
+
+    if user is SYSTEM or (getattr(user, "is_superuser", False) and getattr(user, "is_active", False)):
+        return Region.objects.exists()
+    return user_region(user) is not None
+
+
+def acts_on_any_region(user: AbstractBaseUser | AnonymousUser, action: Action | str) -> bool:
+    """``regions_for(user, action).exists()``, asking the database only for a "below"
+    rule (has the user's region any region under it?): the site navigation asks this
+    on every page."""
+    from indicators.models import Region
+
+    if user is SYSTEM:
+        return Region.objects.exists()
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    if getattr(user, "is_superuser", False):
+        return Region.objects.exists()
+    profile = _profile(user)
+    if profile is None:
+        return False
+    home = profile.region
+    wheres = {where for role, where in _RULES[Action(action)] if role in profile.roles}
+    if wheres & {"own", "subtree"}:
+        return True  # the user's own region
+    if "below" in wheres:
+        return Region.objects.filter(path__startswith=home.path).exclude(pk=home.pk).exists()
+    return False
 
 
 def regions_for(user: AbstractBaseUser | AnonymousUser, action: Action | str) -> QuerySet[Region]:

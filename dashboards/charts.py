@@ -1,9 +1,10 @@
 """Plotly figures of the leader dashboards, built in Python and drawn by plotly.js.
 
 Each function takes the data frame a page also offers as CSV (Chinese column
-names; columns starting with "_" are for drawing only, e.g. drill-down links)
-and returns a ``plotly.graph_objects.Figure`` with Chinese labels and number
-formats (%, 万元, 项, 分). Colours come from the Okabe-Ito palette, which stays
+names; columns starting with "_" are for drawing only, e.g. drill-down links),
+or for the overview's and the comparison's charts the same columns as a list of
+row dicts, and returns a plotly figure (as a plain dict) with Chinese labels and
+number formats (%, 万元, 项, 分). Colours come from the Okabe-Ito palette, which stays
 distinguishable for the common forms of colour blindness; grades use the same
 four colours as ``static/css/app.css``.
 
@@ -169,58 +170,77 @@ def _empty(fig: Figure, message: str) -> Figure:
 
 # --------------------------------------------------------------------------- overview
 
+Rows = Sequence[dict[str, Any]]
 
-def score_history(df: pd.DataFrame) -> Figure:
+
+def _records(data: pd.DataFrame | Rows) -> Rows:
+    """A chart's rows: a page passes the rows it built (no frame on every request), a
+    report passes a data frame; both carry the same columns."""
+    return data.to_dict("records") if isinstance(data, pd.DataFrame) else data
+
+
+def _finite(values) -> list[float]:
+    return [float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+
+
+def score_history(data: pd.DataFrame | Rows) -> Figure:
     """Total by year (line, markers coloured by grade) with the rank as text."""
+    rows = _records(data)
     fig = _figure(260, showlegend=False)
-    if df.empty:
+    if not rows:
         return _empty(fig, "暂无历年得分")
+    totals = [r["总分"] for r in rows]
     fig["data"].append(
         {
             "type": "scatter",
-            "x": df["年度"].tolist(),
-            "y": _none_to_nan(df["总分"]),
+            "x": [r["年度"] for r in rows],
+            "y": _none_to_nan(totals),
             "mode": "lines+markers+text",
             "line": {"color": "#56B4E9", "width": 2},
             "marker": {
                 "size": 12,
-                "color": [GRADE_COLORS[g] for g in df["等级"]],
+                "color": [GRADE_COLORS[r["等级"]] for r in rows],
                 "line": {"color": "#fff", "width": 1},
             },
-            "text": [f"{g} · 第{r}名" for g, r in zip(df["等级"], df["排名"], strict=True)],
+            "text": [f"{r['等级']} · 第{r['排名']}名" for r in rows],
             "textposition": "top center",
-            "customdata": df[["等级", "排名", "参评数"]].values.tolist(),
+            "customdata": [[r["等级"], r["排名"], r["参评数"]] for r in rows],
             "hovertemplate": "%{x} 年<br>总分 %{y:.2f} 分<br>等级 %{customdata[0]}<br>第 %{customdata[1]} / %{customdata[2]} 名<extra></extra>",
             "name": "总分",
         }
     )
-    top = max(100.0, float(df["总分"].max()) + 8)
+    # As the frame's max and min: missing totals are skipped.
+    finite = _finite(totals)
+    top = max(100.0, max(finite) + 8) if finite else 100.0
+    bottom = max(0.0, min(finite) - 15) if finite else 0.0
     _update(
         fig,
         xaxis={"dtick": 1, "tickformat": "d", "title": None},
-        yaxis={"range": [max(0.0, float(df["总分"].min()) - 15), top], "title": "总分（分）"},
+        yaxis={"range": [bottom, top], "title": "总分（分）"},
     )
     return fig
 
 
-def category_scores(df: pd.DataFrame) -> Figure:
+def category_scores(data: pd.DataFrame | Rows) -> Figure:
     """得分率 by indicator category, coloured by the grade that rate would earn."""
-    height = max(220, 48 + 34 * len(df))
+    rows = _records(data)
+    height = max(220, 48 + 34 * len(rows))
     fig = _figure(height, showlegend=False)
-    if df.empty:
+    if not rows:
         return _empty(fig, "本年度暂无指标得分")
-    rates = [float(v) for v in df["得分率(%)"]]
+    rates = [float(r["得分率(%)"]) for r in rows]
     fig["data"].append(
         {
             "type": "bar",
             "x": rates,
-            "y": df["类别"].tolist(),
+            "y": [r["类别"] for r in rows],
             "orientation": "h",
             "marker": {"color": [GRADE_COLORS[grade_for(r)] for r in rates]},
             "text": [f"{r:.1f}%" for r in rates],
             "textposition": "outside",
             "cliponaxis": False,
-            "customdata": df[["得分", "满分", "指标数"]].values.tolist(),
+            # Floats, as the numeric columns of a frame come out together.
+            "customdata": [[float(r["得分"]), float(r["满分"]), float(r["指标数"])] for r in rows],
             "hovertemplate": "%{y}<br>得分率 %{x:.1f}%<br>得分 %{customdata[0]:.2f} / %{customdata[1]:.2f}<br>指标 %{customdata[2]} 项<extra></extra>",
         }
     )
@@ -232,30 +252,31 @@ def category_scores(df: pd.DataFrame) -> Figure:
     return fig
 
 
-def points_lost(df: pd.DataFrame) -> Figure:
+def points_lost(data: pd.DataFrame | Rows) -> Figure:
     """The targets that cost the most points, coloured by why (not met, missing, veto)."""
-    height = max(220, 60 + 30 * len(df))
+    rows = _records(data)
+    height = max(220, 60 + 30 * len(rows))
     fig = _figure(height, showlegend=True)
-    if df.empty:
+    if not rows:
         return _empty(fig, "全部指标满分")
     for status in ("not_met", "missing"):
-        part = df[df["_status"] == status]
-        if part.empty:
+        part = [r for r in rows if r["_status"] == status]
+        if not part:
             continue
         fig["data"].append(
             {
                 "type": "bar",
-                "x": _none_to_nan(part["失分"]),
-                "y": [short(s, 16) for s in part["指标"]],
+                "x": _none_to_nan(r["失分"] for r in part),
+                "y": [short(r["指标"], 16) for r in part],
                 "orientation": "h",
                 "name": STATUS_LABELS[status],
                 "marker": {
-                    "color": [STATUS_COLORS["veto"] if v else STATUS_COLORS[status] for v in part["_veto"]],
+                    "color": [STATUS_COLORS["veto"] if r["_veto"] else STATUS_COLORS[status] for r in part],
                     "pattern": {"shape": "/" if status == "missing" else ""},
                 },
-                "customdata": part[
-                    ["指标", "_actual_text", "_target_text", "_completion_text"]
-                ].values.tolist(),
+                "customdata": [
+                    [r["指标"], r["_actual_text"], r["_target_text"], r["_completion_text"]] for r in part
+                ],
                 "hovertemplate": "%{customdata[0]}<br>失分 %{x:.2f} 分<br>实际 %{customdata[1]} / 目标 %{customdata[2]}<br>完成率 %{customdata[3]}<extra></extra>",
             }
         )
@@ -267,7 +288,7 @@ def points_lost(df: pd.DataFrame) -> Figure:
             "autorange": "reversed",
             "title": None,
             "categoryorder": "array",
-            "categoryarray": [short(s, 16) for s in df["指标"]],
+            "categoryarray": [short(r["指标"], 16) for r in rows],
         },
     )
     return fig
@@ -276,43 +297,40 @@ def points_lost(df: pd.DataFrame) -> Figure:
 # --------------------------------------------------------------------------- comparison
 
 
-def ranking_bar(df: pd.DataFrame, highlight: str | None, mean: float | None) -> Figure:
+def ranking_bar(data: pd.DataFrame | Rows, highlight: str | None, mean: float | None) -> Figure:
     """Totals of the sibling regions, best first, coloured by grade; the viewer's own region outlined."""
-    height = max(200, 90 + 28 * len(df))
+    rows = _records(data)
+    height = max(200, 90 + 28 * len(rows))
     fig = _figure(height, showlegend=True, bargap=0.3)
-    if df.empty:
+    if not rows:
         return _empty(fig, "本年度暂无下级地区得分")
-    codes = df["地区代码"].tolist()
-    labels = [
-        f"<b>{n} ◀ 本地区</b>" if c == highlight else n
-        for n, c in zip(df["地区"].tolist(), codes, strict=True)
-    ]
-    # One pass over the columns, then the rows of each grade by position: filtering
-    # the frame once per grade costs more than the whole figure.
-    totals, grades, index = df["总分"].tolist(), df["等级"].tolist(), df.index.tolist()
-    custom = df[["_url", "排名", "参评数", "等级"]].values.tolist()
+    codes = [r["地区代码"] for r in rows]
+    labels = [f"<b>{r['地区']} ◀ 本地区</b>" if r["地区代码"] == highlight else r["地区"] for r in rows]
+    # One pass over the rows, then the rows of each grade by position.
+    totals, grades = [r["总分"] for r in rows], [r["等级"] for r in rows]
+    custom = [[r["_url"], r["排名"], r["参评数"], r["等级"]] for r in rows]
     for grade in "ABCD":
-        rows = [i for i, g in enumerate(grades) if g == grade]
-        if not rows:
+        part = [i for i, g in enumerate(grades) if g == grade]
+        if not part:
             continue
         fig["data"].append(
             {
                 "type": "bar",
-                "x": _none_to_nan(totals[i] for i in rows),
-                "y": [labels[index[i]] for i in rows],
+                "x": _none_to_nan(totals[i] for i in part),
+                "y": [labels[i] for i in part],
                 "orientation": "h",
                 "name": f"{grade} 级",
                 "marker": {
                     "color": GRADE_COLORS[grade],
                     "line": {
-                        "color": [HIGHLIGHT if codes[i] == highlight else GRADE_COLORS[grade] for i in rows],
-                        "width": [3 if codes[i] == highlight else 0 for i in rows],
+                        "color": [HIGHLIGHT if codes[i] == highlight else GRADE_COLORS[grade] for i in part],
+                        "width": [3 if codes[i] == highlight else 0 for i in part],
                     },
                 },
-                "text": [f"{totals[i]:.2f}" for i in rows],
+                "text": [f"{totals[i]:.2f}" for i in part],
                 "textposition": "outside",
                 "cliponaxis": False,
-                "customdata": [custom[i] for i in rows],
+                "customdata": [custom[i] for i in part],
                 "hovertemplate": "%{y}<br>总分 %{x:.2f} 分 · %{customdata[3]} 级<br>第 %{customdata[1]} / %{customdata[2]} 名<br>点击查看该地区<extra></extra>",
             }
         )
@@ -377,6 +395,8 @@ def completion_heatmap_cells(
     fig = _figure(height, showlegend=False, margin={"l": 10, "r": 16, "t": 16, "b": 10})
     if not cell:
         return _empty(fig, "本年度暂无指标得分")
+    # A cell's customdata is a tuple (JSON writes it as the same array): a thousand
+    # lists would stay tracked by the garbage collector for the rest of the request.
     z, text, custom = [], [], []
     for ind in indicators:
         zr, tr, cr = [], [], []
@@ -385,18 +405,18 @@ def completion_heatmap_cells(
             if found is None:
                 zr.append(None)
                 tr.append("")
-                cr.append(["", reg, ind, "无目标", "", "", ""])
+                cr.append(("", reg, ind, "无目标", "", "", ""))
                 continue
             comp, status, url, actual_text, target_text = found
             if status == "missing" or comp is None or (isinstance(comp, float) and math.isnan(comp)):
                 zr.append(0.0)
                 tr.append("缺")
-                cr.append([url, reg, ind, "缺报", actual_text, target_text, "—"])
+                cr.append((url, reg, ind, "缺报", actual_text, target_text, "—"))
             else:
                 comp = float(comp)
                 zr.append(min(comp, 100.0))
                 tr.append(f"{comp:.0f}")
-                cr.append([url, reg, ind, STATUS_LABELS[status], actual_text, target_text, f"{comp:.1f}%"])
+                cr.append((url, reg, ind, STATUS_LABELS[status], actual_text, target_text, f"{comp:.1f}%"))
         z.append(zr)
         text.append(tr)
         custom.append(cr)
@@ -427,21 +447,22 @@ def completion_heatmap_cells(
     return fig
 
 
-def score_distribution(df: pd.DataFrame, year: int) -> Figure:
+def score_distribution(data: pd.DataFrame | Rows, year: int) -> Figure:
     """Distribution of the totals this year and last year: a box with every region as a dot."""
+    rows = _records(data)
     fig = _figure(320, showlegend=False)
-    if df.empty:
+    if not rows:
         return _empty(fig, "暂无得分")
-    years, totals, grades = df["年度"].tolist(), df["总分"].tolist(), df["等级"].tolist()
-    custom = df[["_url", "地区", "等级", "排名"]].values.tolist()
-    for yr in sorted(df["年度"].unique()):
-        rows = [i for i, y in enumerate(years) if y == yr]
+    years, totals, grades = [r["年度"] for r in rows], [r["总分"] for r in rows], [r["等级"] for r in rows]
+    custom = [[r["_url"], r["地区"], r["等级"], r["排名"]] for r in rows]
+    for yr in sorted(set(years)):
+        part = [i for i, y in enumerate(years) if y == yr]
         label = f"{yr} 年" + ("（本年）" if yr == year else "（上年）")
         fig["data"].append(
             {
                 "type": "box",
-                "y": _none_to_nan(totals[i] for i in rows),
-                "x": [label] * len(rows),
+                "y": _none_to_nan(totals[i] for i in part),
+                "x": [label] * len(part),
                 "name": label,
                 "boxpoints": False,
                 "fillcolor": "rgba(86,180,233,0.15)" if yr == year else "rgba(153,153,153,0.12)",
@@ -452,16 +473,16 @@ def score_distribution(df: pd.DataFrame, year: int) -> Figure:
         fig["data"].append(
             {
                 "type": "scatter",
-                "y": _none_to_nan(totals[i] for i in rows),
-                "x": [label] * len(rows),
+                "y": _none_to_nan(totals[i] for i in part),
+                "x": [label] * len(part),
                 "mode": "markers",
                 "marker": {
                     "size": 11,
-                    "color": [GRADE_COLORS[grades[i]] for i in rows],
+                    "color": [GRADE_COLORS[grades[i]] for i in part],
                     "line": {"color": "#fff", "width": 1},
                     "opacity": 1.0 if yr == year else 0.55,
                 },
-                "customdata": [custom[i] for i in rows],
+                "customdata": [custom[i] for i in part],
                 "hovertemplate": "%{customdata[1]}<br>总分 %{y:.2f} 分 · %{customdata[2]} 级 · 第 %{customdata[3]} 名<extra></extra>",
                 "name": label,
             }
@@ -475,29 +496,33 @@ def score_distribution(df: pd.DataFrame, year: int) -> Figure:
     return fig
 
 
-def score_map(df: pd.DataFrame, highlight: str | None) -> Figure:
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def score_map(data: pd.DataFrame | Rows, highlight: str | None) -> Figure:
     """Regions placed by longitude and latitude, coloured by total.
 
     A plain scatter on lon/lat axes (no map tiles, no topojson: nothing leaves the
     server). The y axis is scaled by 1/cos(latitude) so distances look right.
     """
+    rows = _records(data)
     fig = _figure(420, showlegend=False)
-    # Plain lists and row positions instead of a filtered frame per group (same rows).
-    lons, lats, totals = df["经度"].tolist(), df["纬度"].tolist(), df["总分"].tolist()
-    codes, names = df["地区代码"].tolist(), df["地区"].tolist()
-    placed = [i for i in range(len(lons)) if not pd.isna(lons[i]) and not pd.isna(lats[i])]
+    lons, lats, totals = [r["经度"] for r in rows], [r["纬度"] for r in rows], [r["总分"] for r in rows]
+    codes, names = [r["地区代码"] for r in rows], [r["地区"] for r in rows]
+    placed = [i for i in range(len(lons)) if not _missing(lons[i]) and not _missing(lats[i])]
     if not placed:
         return _empty(fig, "下级地区无坐标")
     lon = [float(lons[i]) for i in placed]
     lat = [float(lats[i]) for i in placed]
-    custom = df[["_url", "地区", "_total_text", "_grade_text"]].values.tolist()
+    custom = [[r["_url"], r["地区"], r["_total_text"], r["_grade_text"]] for r in rows]
     # Scored regions first (coloured by total), then the unscored ones as grey rings:
     # painting "no score" as 0 would read as the worst score.
     for scored in (True, False):
-        rows = [i for i in placed if (not pd.isna(totals[i])) == scored]
-        if not rows:
+        part = [i for i in placed if (not _missing(totals[i])) == scored]
+        if not part:
             continue
-        part_codes = [codes[i] for i in rows]
+        part_codes = [codes[i] for i in part]
         marker: dict[str, Any] = {
             "size": [24 if c == highlight else 18 for c in part_codes],
             "line": {
@@ -507,7 +532,7 @@ def score_map(df: pd.DataFrame, highlight: str | None) -> Figure:
         }
         if scored:
             marker.update(
-                color=[float(totals[i]) for i in rows],
+                color=[float(totals[i]) for i in part],
                 cmin=60,
                 cmax=100,
                 colorscale=SCORE_SCALE,
@@ -521,15 +546,15 @@ def score_map(df: pd.DataFrame, highlight: str | None) -> Figure:
         fig["data"].append(
             {
                 "type": "scatter",
-                "x": [float(lons[i]) for i in rows],
-                "y": [float(lats[i]) for i in rows],
+                "x": [float(lons[i]) for i in part],
+                "y": [float(lats[i]) for i in part],
                 "mode": "markers+text",
                 "name": "有得分" if scored else "无得分",
-                "text": [names[i] for i in rows],
+                "text": [names[i] for i in part],
                 "textposition": "top center",
                 "textfont": {"size": 12, "color": INK if scored else MUTED},
                 "marker": marker,
-                "customdata": [custom[i] for i in rows],
+                "customdata": [custom[i] for i in part],
                 "hovertemplate": "%{customdata[1]}<br>总分 %{customdata[2]} · %{customdata[3]}<br>经度 %{x:.2f}，纬度 %{y:.2f}<br>点击查看该地区<extra></extra>",
             }
         )

@@ -2,7 +2,9 @@
 
 Every page is a ``build_*`` function returning a :class:`Page`. Each chart carries
 the data frame it is drawn from, so the CSV download of a chart is exactly the
-data of the chart (``figures=False`` skips building the plotly figures).
+data of the chart (``figures=False`` skips building the plotly figures). The
+overview and the comparison draw their figures from the rows they built and make
+the frame only when the CSV asks for it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,18 @@ KEY_TILES = 8
 _UNSAFE_IN_FILENAMES = set(' \\/:*?"<>|：（）')
 LOST_TOP = 10
 
+HISTORY_COLUMNS = ["年度", "总分", "等级", "排名", "参评数"]
+CATEGORY_COLUMNS = ["类别", "得分", "满分", "得分率(%)", "指标数"]
+LOST_COLUMNS = [
+    "指标代码", "指标", "状态", "失分", "权重", "得分", "实际值", "目标值", "完成率(%)",
+    "_status", "_veto", "_actual_text", "_target_text", "_completion_text",
+]  # fmt: skip
+RANK_COLUMNS = [
+    "地区代码", "地区", "总分", "等级", "排名", "参评数", "较上年(分)", "上年排名",
+    "达标", "未达标", "缺报", "一票否决", "_url",
+]  # fmt: skip
+DIST_COLUMNS = ["地区代码", "地区", "年度", "总分", "等级", "排名", "_url"]
+MAP_COLUMNS = ["地区代码", "地区", "经度", "纬度", "总分", "等级", "_url", "_total_text", "_grade_text"]
 HEAT_COLUMNS = [
     "地区代码", "地区", "指标代码", "指标", "实际值", "目标值", "完成率(%)", "状态",
     "_status", "_url", "_actual_text", "_target_text",
@@ -121,6 +135,11 @@ def _page_path(page: str, code: str) -> str:
     return reverse(f"dashboards:{page}", args=[code])
 
 
+@functools.lru_cache(maxsize=8192)
+def _csv_path(code: str, page: str, chart: str) -> str:
+    return reverse("dashboards:chart_csv", args=[code, page, chart])
+
+
 def page_url(page: str, code: str, filters: Filters | None = None, **overrides) -> str:
     return _page_path(page, code) + (filters.query(**overrides) if filters else "")
 
@@ -130,31 +149,45 @@ def indicator_urls(page: str, code: str, filters: Filters) -> Callable[[str], st
     the other parameters encoded once: the indicator is the last parameter of a query."""
     base = page_url(page, code, filters, indicator=None)
     sep = "&" if "?" in base else "?"
-    return lambda indicator: f"{base}{sep}{urlencode({'indicator': indicator})}" if indicator else base
+    urls: dict[str, str] = {}
+
+    def url(indicator: str) -> str:
+        if not indicator:
+            return base
+        found = urls.get(indicator)
+        if found is None:
+            found = urls[indicator] = f"{base}{sep}{urlencode({'indicator': indicator})}"
+        return found
+
+    return url
 
 
 _QUANTA = {1: Decimal("0.1"), 2: Decimal("0.01")}
 _WIDE = DecimalContext(prec=60)
 
 
-def fixed(value: Decimal | float | int, places: int) -> str:
+def fixed(value: Decimal | float | int, places: int, separator: str | None = None) -> str:
     """What ``{{ value|floatformat:places }}`` shows (places 1 or 2) for a finite number.
 
     The same rounding (the decimal form of the value, half up) and the same
     localised decimal separator, without the filter's generality: a table of
-    targets formats a few hundred numbers per request.
+    targets formats a few hundred numbers per request. `separator` is the active
+    language's DECIMAL_SEPARATOR, looked up here when not given (a page looks it
+    up once).
     """
     d = value if isinstance(value, Decimal) else Decimal(str(value))
     if not d.is_finite() or settings.USE_THOUSAND_SEPARATOR:
         return floatformat(value, places)
     rounded = d.quantize(_QUANTA[places], ROUND_HALF_UP, _WIDE)
     text = f"{rounded if rounded else abs(rounded):f}"
-    return text.replace(".", formats.get_format("DECIMAL_SEPARATOR"))
+    if separator is None:
+        separator = formats.get_format("DECIMAL_SEPARATOR")
+    return text if separator == "." else text.replace(".", separator)
 
 
-def _percent_text(value: float | None) -> str:
+def _percent_text(value: float | None, separator: str | None = None) -> str:
     """What ``{{ value|floatformat:1 }}%`` shows, or — without a value."""
-    return "—" if value is None else f"{fixed(value, 1)}%"
+    return "—" if value is None else f"{fixed(value, 1, separator)}%"
 
 
 # --------------------------------------------------------------------------- charts
@@ -194,9 +227,7 @@ class Page:
     context: dict = field(default_factory=dict)
 
     def add(self, chart: Chart, build: Callable[[], charts.Figure] | None, figures: bool) -> None:
-        chart.csv_url = reverse("dashboards:chart_csv", args=[self.region.code, self.name, chart.key]) + (
-            self.filters.query()
-        )
+        chart.csv_url = _csv_path(self.region.code, self.name, chart.key) + self.filters.query()
         year = self.filters.year or ""
         name = f"{self.region.name}_{year}_{chart.title}"
         chart.filename = "".join("_" if c in _UNSAFE_IN_FILENAMES else c for c in name)
@@ -247,17 +278,18 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
     scores = selectors.target_scores([region.pk], year, basis) if year is not None else []
 
     # History of totals, oldest first.
-    hist_rows = sorted((rs for rs in history.values()), key=lambda rs: rs.year)
-    hist = pd.DataFrame(
-        [
-            {"年度": rs.year, "总分": _f(rs.total), "等级": rs.grade, "排名": rs.rank, "参评数": rs.rank_of}
-            for rs in hist_rows
-        ],
-        columns=["年度", "总分", "等级", "排名", "参评数"],
-    )
+    hist_rows = [
+        {"年度": rs.year, "总分": _f(rs.total), "等级": rs.grade, "排名": rs.rank, "参评数": rs.rank_of}
+        for rs in sorted(history.values(), key=lambda rs: rs.year)
+    ]
     page.add(
-        Chart("history", "历年总分与等级", hist, note=f"口径：{BASIS_LABELS[basis]}"),
-        lambda: charts.score_history(hist),
+        Chart(
+            "history",
+            "历年总分与等级",
+            lambda: pd.DataFrame(hist_rows, columns=HISTORY_COLUMNS),
+            note=f"口径：{BASIS_LABELS[basis]}",
+        ),
+        lambda: charts.score_history(hist_rows),
         figures,
     )
 
@@ -281,10 +313,14 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
                 "指标数": len(rows),
             }
         )
-    cat_df = pd.DataFrame(cat_rows, columns=["类别", "得分", "满分", "得分率(%)", "指标数"])
     page.add(
-        Chart("categories", "分类别得分率", cat_df, note="得分 ÷ 权重；颜色按该得分率对应的等级"),
-        lambda: charts.category_scores(cat_df),
+        Chart(
+            "categories",
+            "分类别得分率",
+            lambda: pd.DataFrame(cat_rows, columns=CATEGORY_COLUMNS),
+            note="得分 ÷ 权重；颜色按该得分率对应的等级",
+        ),
+        lambda: charts.category_scores(cat_rows),
         figures,
     )
 
@@ -319,40 +355,34 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
                 "_completion_text": charts.format_percent(_completion_pct(t)),
             }
         )
-    lost_df = pd.DataFrame(
-        lost_rows,
-        columns=[
-            "指标代码", "指标", "状态", "失分", "权重", "得分", "实际值", "目标值", "完成率(%)",
-            "_status", "_veto", "_actual_text", "_target_text", "_completion_text",
-        ],
-    )  # fmt: skip
     page.add(
         Chart(
-            "lost", f"失分最多的 {LOST_TOP} 项指标", lost_df, note="失分 = 权重 − 得分；红色为一票否决指标"
+            "lost",
+            f"失分最多的 {LOST_TOP} 项指标",
+            lambda: pd.DataFrame(lost_rows, columns=LOST_COLUMNS),
+            note="失分 = 权重 − 得分；红色为一票否决指标",
         ),
-        lambda: charts.points_lost(lost_df),
+        lambda: charts.points_lost(lost_rows),
         figures,
     )
 
     # KPI tiles: veto targets first, then the heaviest, then catalogue order.
     key = sorted(shown, key=lambda t: (not t.veto, -float(t.weight), t.sort_order, t.code))
+    sep = formats.get_format("DECIMAL_SEPARATOR")
+    status_labels = {value: str(label) for value, label in TargetScore.Status.choices}
     tiles = []
     for t in key[:KEY_TILES]:
         unit = t.unit
         comp = _completion_pct(t)
         tiles.append(
             {
-                "code": t.code,
                 "name": t.name_zh,
                 "actual": charts.format_value(t.actual, unit),
                 "target": _target_text(t.comparator, t.target, unit),
-                "completion": comp,
-                "bar": fixed(0 if comp is None else max(0.0, min(100.0, comp)), 1),
-                "completion_text": _percent_text(comp),
+                "bar": fixed(0 if comp is None else max(0.0, min(100.0, comp)), 1, sep),
+                "completion_text": _percent_text(comp, sep),
                 "status": t.status,
                 "status_label": charts.STATUS_LABELS.get(t.status, t.status),
-                "points": _f(t.points),
-                "weight": _f(t.weight),
                 "veto": t.veto,
                 "url": trend_url(t.code),
             }
@@ -372,17 +402,11 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
             continue
         at_risk.append(
             {
-                "code": t.indicator.code,
                 "name": t.indicator.name_zh,
                 "horizon": t.year,
                 "target": _target_text(t.comparator, t.value, unit),
                 "projected": charts.format_value(p.projected, unit),
-                "projected_value": p.projected,
                 "gap": charts.format_value(abs(p.gap or 0), unit),
-                "latest": charts.format_value(p.values[-1], unit) if p.values else "—",
-                "latest_year": p.years[-1] if p.years else None,
-                "points": len(p.years),
-                "plan": t.plan_name,
                 "url": trend_url(t.indicator.code),
             }
         )
@@ -410,10 +434,10 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
                 "veto": t.veto,
                 "actual": charts.format_value(t.actual, t.unit),
                 "target": _target_text(t.comparator, t.target, t.unit),
-                "completion": _percent_text(_completion_pct(t)),
-                "points": f"{fixed(t.points, 2)} / {fixed(t.weight, 2)}",
+                "completion": _percent_text(_completion_pct(t), sep),
+                "points": f"{fixed(t.points, 2, sep)} / {fixed(t.weight, 2, sep)}",
                 "status": t.status,
-                "status_label": str(TargetScore.Status(t.status).label),
+                "status_label": status_labels[t.status],
             }
             for t in shown
         ],
@@ -470,38 +494,42 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
             }
         )
     rank_rows.sort(key=lambda r: (r["排名"], r["地区代码"]))
-    rank_df = pd.DataFrame(
-        rank_rows,
-        columns=[
-            "地区代码", "地区", "总分", "等级", "排名", "参评数", "较上年(分)", "上年排名",
-            "达标", "未达标", "缺报", "一票否决", "_url",
-        ],
-    )  # fmt: skip
-    mean = float(rank_df["总分"].mean()) if not rank_df.empty else None
+    # The mean and median as pandas computes them (its float summation), as before.
+    totals = pd.Series([r["总分"] for r in rank_rows], dtype="float64")
+    mean = float(totals.mean()) if rank_rows else None
     page.add(
-        Chart("ranking", "总分排名", rank_df, note="颜色为等级；点击地区进入其概览；虚线为平均分"),
-        lambda: charts.ranking_bar(rank_df, highlight, mean),
+        Chart(
+            "ranking",
+            "总分排名",
+            lambda: pd.DataFrame(rank_rows, columns=RANK_COLUMNS),
+            note="颜色为等级；点击地区进入其概览；虚线为平均分",
+        ),
+        lambda: charts.ranking_bar(rank_rows, highlight, mean),
         figures,
     )
 
     # The heat map's cells for the figure (a row per county and indicator, a thousand
     # for a city); its frame is built only when the CSV is asked for.
     by_id = {k.pk: (k.code, k.name, child_url[k.code]) for k in kids}
+
+    def heat_texts(completion, actual, target, comparator, unit) -> tuple[float | None, str, str]:
+        pct = None if completion is None else round(float(completion) * 100, 2)
+        return pct, charts.format_value(actual, unit), _target_text(comparator, target, unit)
+
     heat_cells: dict[tuple[str, str], tuple] = {}
-    heat_texts = []
     for region_id, actual, target, comparator, completion, status, _ind_code, ind_name, unit in tscores:
         _code, name, url = by_id[region_id]
-        pct = None if completion is None else round(float(completion) * 100, 2)
-        actual_text = charts.format_value(actual, unit)
-        target_text = _target_text(comparator, target, unit)
-        heat_texts.append((pct, actual_text, target_text))
+        pct, actual_text, target_text = heat_texts(completion, actual, target, comparator, unit)
         heat_cells[(name, ind_name)] = (pct, status, url, actual_text, target_text)
 
     def heat_frame() -> pd.DataFrame:
+        # The texts again rather than kept from above: only a CSV download needs them
+        # per row, and a thousand more live objects per page cost the garbage collector.
         cols: dict[str, list] = {c: [] for c in HEAT_COLUMNS}
-        for row, (pct, actual_text, target_text) in zip(tscores, heat_texts, strict=True):
-            region_id, actual, target, _comparator, _completion, status, ind_code, ind_name, _unit = row
+        for row in tscores:
+            region_id, actual, target, comparator, completion, status, ind_code, ind_name, unit = row
             code, name, url = by_id[region_id]
+            pct, actual_text, target_text = heat_texts(completion, actual, target, comparator, unit)
             values = (
                 code, name, ind_code, ind_name, _f(actual), _f(target), pct,
                 charts.STATUS_LABELS.get(status, status), status, url, actual_text, target_text,
@@ -544,10 +572,14 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
                     "_url": child_url[k.code],
                 }
             )
-    dist_df = pd.DataFrame(dist_rows, columns=["地区代码", "地区", "年度", "总分", "等级", "排名", "_url"])
     page.add(
-        Chart("distribution", "得分分布", dist_df, note="箱线为四分位，圆点为各地区（颜色为等级）"),
-        lambda: charts.score_distribution(dist_df, year or 0),
+        Chart(
+            "distribution",
+            "得分分布",
+            lambda: pd.DataFrame(dist_rows, columns=DIST_COLUMNS),
+            note="箱线为四分位，圆点为各地区（颜色为等级）",
+        ),
+        lambda: charts.score_distribution(dist_rows, year or 0),
         figures,
     )
 
@@ -567,13 +599,14 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
                 "_grade_text": _grade_text(rs),
             }
         )
-    map_df = pd.DataFrame(
-        map_rows,
-        columns=["地区代码", "地区", "经度", "纬度", "总分", "等级", "_url", "_total_text", "_grade_text"],
-    )
     page.add(
-        Chart("map", "地区分布图", map_df, note="按经纬度定位，颜色为总分，空心圆为无得分；不依赖在线地图"),
-        lambda: charts.score_map(map_df, highlight),
+        Chart(
+            "map",
+            "地区分布图",
+            lambda: pd.DataFrame(map_rows, columns=MAP_COLUMNS),
+            note="按经纬度定位，颜色为总分，空心圆为无得分；不依赖在线地图",
+        ),
+        lambda: charts.score_map(map_rows, highlight),
         figures,
     )
     # Ranking next to the map, the heatmap across, the distribution next to the table.
@@ -601,7 +634,7 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
         grade_counts=[(g, sum(1 for r in rank_rows if r["等级"] == g)) for g in "ABCD"],
         own_score=scores.get((region.pk, year, basis)) if year else None,
         mean=mean,
-        median=float(rank_df["总分"].median()) if not rank_df.empty else None,
+        median=float(totals.median()) if rank_rows else None,
         highlight=highlight,
         child_label=LEVEL_CHILD.get(region.level, "下级地区"),
         unscored=[k for k in kids if (k.pk, year, basis) not in scores] if year else kids,

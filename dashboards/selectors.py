@@ -1,15 +1,21 @@
 """Reads for the leader dashboards.
 
 Every function here runs a fixed number of queries whatever the number of regions
-it covers (no per-row lookups: related rows come through ``select_related`` or
-``values``), so a page built from them stays bounded from a 5-county city to a
+it covers (no per-row lookups: related rows come through joins, ``select_related``
+or ``values``), so a page built from them stays bounded from a 5-county city to a
 province. Pages read precomputed scores (RegionScore, TargetScore); they never
 score on request. Roll-ups of ``sum`` indicators follow the scoring rule of
 DESIGN §3: a region's own figure wins, otherwise the sum of its children's.
+
+The reads of every overview and comparison request (the region, its children, the
+family's scores, target scores, horizon targets and the figures behind them) are
+hand-written SELECTs run through :func:`_fetch`, which types their values as the
+ORM would; the rest use the ORM.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections import defaultdict
@@ -17,9 +23,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, Count, F, Q, Subquery, Sum, Value, When
+from django.db import connection
+from django.db.models import Case, Count, F, Field, Q, Subquery, Sum, Value, When
 
-from indicators.models import Figure, Indicator, Region, RegionScore, Target, TargetScore
+from indicators.models import Figure, Indicator, Plan, Region, RegionScore, Target, TargetScore
 
 # Which figure value a basis reads: `self` is what the region reported (drafts are
 # not reported yet), `verified` is the approved, possibly adjusted value, and
@@ -39,24 +46,123 @@ EXTRA_AWARDS = (
 )
 
 
+# --------------------------------------------------------------------------- hand-written reads
+
+
+def _fields(model, *names: str) -> tuple[Field, ...]:
+    return tuple(model._meta.get_field(n) for n in names)
+
+
+@functools.cache
+def _converters(vendor: str, fields: tuple[Field | None, ...]) -> tuple:
+    """(column index, column, converters) for the columns the backend converts (``vendor``
+    is only part of the cache key: SQLite converts decimals and booleans, PostgreSQL
+    nothing). A column without a field (None) is taken as the driver gives it."""
+    out = []
+    for index, field in enumerate(fields):
+        if field is None:
+            continue
+        col = field.get_col(field.model._meta.db_table)
+        found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        if found:
+            out.append((index, col, found))
+    return tuple(out)
+
+
+def _fetch(sql: str, params: Sequence, fields: tuple[Field | None, ...]) -> list[tuple]:
+    """The rows of a hand-written SELECT whose columns are `fields`, typed as the ORM types them.
+
+    The reads every overview and comparison makes on each request are a few plain
+    SELECTs; building them through the ORM (lookups, joins, compilation) takes longer
+    than PostgreSQL takes to answer them. The SQL is portable (``%s`` placeholders,
+    no vendor functions) and the ORM's converters turn SQLite's numbers into the same
+    Decimals and booleans; PostgreSQL needs none.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    converters = _converters(connection.vendor, fields)
+    if not converters:
+        return rows
+    out = []
+    for row in rows:
+        values = list(row)
+        for index, col, found in converters:
+            value = values[index]
+            for convert in found:
+                value = convert(value, col, connection)
+            values[index] = value
+        out.append(tuple(values))
+    return out
+
+
+def _placeholders(values: Sequence) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
 # --------------------------------------------------------------------------- regions
+
+_REGION_FIELDS = tuple(Region._meta.concrete_fields)
+_REGION_COLUMNS = [f.column for f in _REGION_FIELDS]
+# The region and the two levels above it (province > city > county): the page's
+# breadcrumbs need the ancestors, and one join is cheaper than a second query.
+_REGION_CHAIN_SQL = (
+    f"SELECT {', '.join(f'{t}.{c}' for t in ('r', 'p', 'g') for c in _REGION_COLUMNS)}"  # noqa: S608 (column names)
+    " FROM indicators_region r LEFT JOIN indicators_region p ON p.id = r.parent_id"
+    " LEFT JOIN indicators_region g ON g.id = p.parent_id WHERE r.code = %s"
+)
 
 
 def region_by_code(code: str) -> Region | None:
-    return Region.objects.filter(code=code).first()
+    """The region, with its parent and grandparent loaded (``region.parent.parent``)."""
+    rows = _fetch(_REGION_CHAIN_SQL, [code], _REGION_FIELDS * 3)
+    if not rows:
+        return None
+    n = len(_REGION_FIELDS)
+    names = [f.attname for f in _REGION_FIELDS]
+    chain = [
+        Region.from_db(connection.alias, names, rows[0][i * n : (i + 1) * n])
+        if rows[0][i * n] is not None
+        else None
+        for i in range(3)
+    ]
+    region, parent, grandparent = chain
+    if parent is not None:
+        region.parent = parent
+        if grandparent is not None:
+            parent.parent = grandparent
+    return region
 
 
 def ancestors(region: Region) -> list[Region]:
-    """The regions above `region`, top first (one query, from the materialised path)."""
+    """The regions above `region`, top first, from the materialised path (the loaded
+    parents when :func:`region_by_code` fetched them, else one query)."""
     codes = [c for c in region.path.strip("/").split("/") if c and c != region.code]
     if not codes:
         return []
-    found = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    found: dict[str, Region] = {}
+    node = region
+    while Region.parent.is_cached(node) and node.parent is not None:
+        node = node.parent
+        found[node.code] = node
+    missing = [c for c in codes if c not in found]
+    if missing:
+        found.update((r.code, r) for r in Region.objects.filter(code__in=missing))
     return [found[c] for c in codes if c in found]
 
 
+_CHILDREN_SQL = (
+    f"SELECT {', '.join(_REGION_COLUMNS)} FROM indicators_region WHERE parent_id = %s ORDER BY code"  # noqa: S608 (column names)
+)
+
+
 def children(region: Region) -> list[Region]:
-    return list(Region.objects.filter(parent=region).order_by("code"))
+    """The regions directly below `region`, by code."""
+    names = [f.attname for f in _REGION_FIELDS]
+    return [
+        Region.from_db(connection.alias, names, row)
+        for row in _fetch(_CHILDREN_SQL, [region.pk], _REGION_FIELDS)
+    ]
 
 
 def indicators(category: str | None = None) -> list[Indicator]:
@@ -117,32 +223,41 @@ class ScoreLine:
     vetoed: bool
 
 
+_SCORE_LINE_FIELDS = _fields(
+    RegionScore,
+    "region",
+    "year",
+    "basis",
+    "total",
+    "grade",
+    "rank",
+    "rank_of",
+    "met",
+    "not_met",
+    "missing",
+    "vetoed",
+)
+_SCORE_LINE_COLUMNS = (
+    "rs.region_id, rs.year, rs.basis, rs.total, rs.grade, rs.rank, rs.rank_of, rs.met, rs.not_met,"
+    " rs.missing, rs.vetoed"
+)
+# The region's rows, then its children's through the parent index: with `region_id IN
+# (subquery)` or an OR in one join, PostgreSQL may hash the whole score table instead.
+_FAMILY_SCORES_SQL = (
+    f"SELECT {_SCORE_LINE_COLUMNS} FROM indicators_regionscore rs WHERE rs.region_id = %s"  # noqa: S608 (constants)
+    f" UNION ALL SELECT {_SCORE_LINE_COLUMNS} FROM indicators_regionscore rs"
+    " JOIN indicators_region r ON r.id = rs.region_id WHERE r.parent_id = %s"
+)
+
+
 def family_scores(region: Region) -> tuple[ScoreYears, dict[tuple[int, int, str], ScoreLine]]:
     """:func:`score_years` and every RegionScore of the region and its children, keyed
     like :func:`region_scores`, from one query (an overview and a comparison need both;
     a family is a few dozen regions times the assessed years and two bases)."""
-    family = Region.objects.filter(Q(pk=region.pk) | Q(parent=region)).values("id")
-    rows = (
-        RegionScore.objects.filter(region_id__in=Subquery(family))
-        .order_by()
-        .values_list(
-            "region_id",
-            "year",
-            "basis",
-            "total",
-            "grade",
-            "rank",
-            "rank_of",
-            "met",
-            "not_met",
-            "missing",
-            "vetoed",
-        )
-    )
     own: dict[int, dict[str, bool]] = defaultdict(dict)
     kids: dict[int, dict[str, bool]] = defaultdict(dict)
     lines: dict[tuple[int, int, str], ScoreLine] = {}
-    for row in rows:
+    for row in _fetch(_FAMILY_SCORES_SQL, [region.pk, region.pk], _SCORE_LINE_FIELDS):
         line = ScoreLine(*row)
         lines[(line.region_id, line.year, line.basis)] = line
         # "Has data": some target had an actual (met + not met > 0), as score_years sums it.
@@ -182,55 +297,70 @@ class ScoreRow:
     veto: bool
 
 
+_TARGET_SCORE_FIELDS = (
+    TargetScore._meta.get_field("region"),
+    *_fields(Indicator, "code", "name_zh", "unit", "category", "sort_order"),
+    *_fields(
+        TargetScore, "actual", "target", "comparator", "completion", "points", "weight", "status", "veto"
+    ),
+)
+# The numbers as floats (None for the converter): a comparison only draws and formats
+# them, and PostgreSQL's float8 is the float of the decimal, as float(Decimal) gives.
+_TARGET_SCORE_ROW_FIELDS = (
+    TargetScore._meta.get_field("region"),
+    None,
+    None,
+    TargetScore._meta.get_field("comparator"),
+    None,
+    TargetScore._meta.get_field("status"),
+    *_fields(Indicator, "code", "name_zh", "unit"),
+)
+
+
+def _target_score_sql(columns: str, region_ids: Sequence[int], category: str | None) -> str:
+    return (
+        f"SELECT {columns} FROM indicators_targetscore ts"  # noqa: S608 (constants and placeholders)
+        " JOIN indicators_indicator i ON i.id = ts.indicator_id"
+        f" WHERE ts.region_id IN ({_placeholders(region_ids)}) AND ts.year = %s AND ts.basis = %s"
+        + (" AND i.category = %s" if category else "")
+        + " ORDER BY i.sort_order, i.code, ts.region_id"
+    )
+
+
 def target_scores(
     region_ids: Iterable[int], year: int, basis: str, category: str | None = None
 ) -> list[ScoreRow]:
     """TargetScore rows of the regions for one year and basis, with their indicator, in catalogue order."""
-    qs = TargetScore.objects.filter(region_id__in=list(region_ids), year=year, basis=basis)
-    if category:
-        qs = qs.filter(indicator__category=category)
-    rows = qs.order_by("indicator__sort_order", "indicator__code", "region_id").values_list(
-        "region_id",
-        "indicator__code",
-        "indicator__name_zh",
-        "indicator__unit",
-        "indicator__category",
-        "indicator__sort_order",
-        "actual",
-        "target",
-        "comparator",
-        "completion",
-        "points",
-        "weight",
-        "status",
-        "veto",
+    ids = list(region_ids)
+    if not ids:
+        return []
+    sql = _target_score_sql(
+        "ts.region_id, i.code, i.name_zh, i.unit, i.category, i.sort_order, ts.actual, ts.target,"
+        " ts.comparator, ts.completion, ts.points, ts.weight, ts.status, ts.veto",
+        ids,
+        category,
     )
-    return [ScoreRow(*row) for row in rows]
+    params = [*ids, year, basis, *([category] if category else [])]
+    return [ScoreRow(*row) for row in _fetch(sql, params, _TARGET_SCORE_FIELDS)]
 
 
 def target_score_rows(
     region_ids: Iterable[int], year: int, basis: str, category: str | None = None
 ) -> list[tuple]:
     """The same rows as :func:`target_scores` as plain tuples (region_id, actual,
-    target, comparator, completion, status, indicator code, name_zh, unit): a
-    comparison page reads one per indicator and county (a thousand for a 20-county
-    city), and building model instances or dicts for them costs more than the query."""
-    qs = TargetScore.objects.filter(region_id__in=list(region_ids), year=year, basis=basis)
-    if category:
-        qs = qs.filter(indicator__category=category)
-    return list(
-        qs.order_by("indicator__sort_order", "indicator__code", "region_id").values_list(
-            "region_id",
-            "actual",
-            "target",
-            "comparator",
-            "completion",
-            "status",
-            "indicator__code",
-            "indicator__name_zh",
-            "indicator__unit",
-        )
+    target, comparator, completion, status, indicator code, name_zh, unit), the
+    numbers as floats: a comparison page reads one per indicator and county (a
+    thousand for a 20-county city) and only draws and formats them."""
+    ids = list(region_ids)
+    if not ids:
+        return []
+    sql = _target_score_sql(
+        "ts.region_id, CAST(ts.actual AS DOUBLE PRECISION), CAST(ts.target AS DOUBLE PRECISION),"
+        " ts.comparator, CAST(ts.completion AS DOUBLE PRECISION), ts.status, i.code, i.name_zh, i.unit",
+        ids,
+        category,
     )
+    return _fetch(sql, [*ids, year, basis, *([category] if category else [])], _TARGET_SCORE_ROW_FIELDS)
 
 
 # --------------------------------------------------------------------------- figures
@@ -278,15 +408,21 @@ def _own_then_rolled_up(
     region: Region, indicator_list: Sequence[Indicator | IndicatorRef], *, field: str, years: Sequence[int]
 ) -> dict[tuple[str, int, int], Decimal]:
     years = list(years)
-    rows = (
-        Figure.objects.filter(
-            region_id=region.pk, indicator_id__in=[i.pk for i in indicator_list], year__in=years
-        )
-        .order_by()
-        .values_list("indicator_id", "year", "reported_value", "verified_value", "status")
+    if not years:
+        return {}
+    ids, wanted = {i.pk for i in indicator_list}, set(years)
+    # The region's figures of the span, filtered here: long IN lists cost PostgreSQL more
+    # to plan than the few rows of other indicators cost to read.
+    rows = _fetch(
+        "SELECT indicator_id, year, reported_value, verified_value, status FROM indicators_figure"
+        " WHERE region_id = %s AND year >= %s AND year <= %s",
+        [region.pk, min(years), max(years)],
+        _fields(Figure, "indicator", "year", "reported_value", "verified_value", "status"),
     )
     out: dict[tuple[str, int, int], Decimal] = {}
     for indicator_id, year, reported, verified, status in rows:
+        if indicator_id not in ids or year not in wanted:
+            continue
         value = _value_of(field, reported, verified, status)
         if value is not None:
             out[(region.code, indicator_id, year)] = value
@@ -465,32 +601,52 @@ class Projection:
         return self.projected - float(self.target.value)
 
 
+_HORIZON_TARGET_FIELDS = (
+    Target._meta.get_field("indicator"),
+    *_fields(Indicator, "code", "name_zh", "unit", "category", "aggregation"),
+    *_fields(Target, "year", "comparator", "value", "plan"),
+)
+_HORIZON_TARGET_SQL = (
+    "SELECT t.indicator_id, i.code, i.name_zh, i.unit, i.category, i.aggregation, t.year, t.comparator,"
+    " t.value, t.plan_id FROM indicators_target t JOIN indicators_indicator i ON i.id = t.indicator_id"
+    " WHERE t.region_id = %s AND t.year > %s AND t.plan_id IS NOT NULL ORDER BY t.year, i.sort_order, i.code"
+)
+
+
 def horizon_targets(region: Region, after_year: int) -> list[HorizonTarget]:
     """Targets at the horizon of a plan (year = plan end year) still ahead after `after_year`,
-    in catalogue order within a year (plain rows: one per target on every overview)."""
-    rows = (
-        Target.objects.filter(
-            region=region, plan__isnull=False, year=F("plan__end_year"), year__gt=after_year
+    in catalogue order within a year (plain rows: one per target on every overview).
+
+    The plans come by id in a second query: joined to the targets, PostgreSQL hashes
+    every plan in the country to match one region's few."""
+    rows = _fetch(_HORIZON_TARGET_SQL, [region.pk, after_year], _HORIZON_TARGET_FIELDS)
+    plan_ids = sorted({row[-1] for row in rows})
+    if not plan_ids:
+        return []
+    plans = {
+        pk: (name, base_year, end_year)
+        for pk, name, base_year, end_year in _fetch(
+            f"SELECT id, name, base_year, end_year FROM indicators_plan WHERE id IN ({_placeholders(plan_ids)})",  # noqa: S608
+            plan_ids,
+            _fields(Plan, "id", "name", "base_year", "end_year"),
         )
-        .order_by("year", "indicator__sort_order", "indicator__code")
-        .values_list(
-            "indicator_id",
-            "indicator__code",
-            "indicator__name_zh",
-            "indicator__unit",
-            "indicator__category",
-            "indicator__aggregation",
-            "year",
-            "comparator",
-            "value",
-            "plan__name",
-            "plan__base_year",
-        )
-    )
-    return [
-        HorizonTarget(ind, IndicatorRef(ind, code, name, unit, category, aggregation), *rest)
-        for ind, code, name, unit, category, aggregation, *rest in rows
-    ]
+    }
+    out = []
+    for ind, code, name, unit, category, aggregation, year, comparator, value, plan_id in rows:
+        plan_name, base_year, end_year = plans[plan_id]
+        if year == end_year:
+            out.append(
+                HorizonTarget(
+                    ind,
+                    IndicatorRef(ind, code, name, unit, category, aggregation),
+                    year,
+                    comparator,
+                    value,
+                    plan_name,
+                    base_year,
+                )
+            )
+    return out
 
 
 def projections(region: Region, year: int, basis: str) -> list[Projection]:
@@ -510,13 +666,12 @@ def projections(region: Region, year: int, basis: str) -> list[Projection]:
     by_indicator: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for (_code, ind, yr), v in values.items():
         by_indicator[ind].append((yr, float(v)))
+    for series in by_indicator.values():
+        series.sort()  # once per indicator (a year appears once), not per target
     out = []
     for t in targets:
-        series = sorted(
-            (yr, v)
-            for yr, v in by_indicator.get(t.indicator_id, ())
-            if t.base_year <= yr <= min(year, t.year)
-        )
+        first_year, last_year = t.base_year, min(year, t.year)
+        series = [(yr, v) for yr, v in by_indicator.get(t.indicator_id, ()) if first_year <= yr <= last_year]
         ys = tuple(y for y, _ in series)
         vs = tuple(v for _, v in series)
         projected = linear_projection(ys, vs, t.year) if series else None

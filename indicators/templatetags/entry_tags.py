@@ -20,9 +20,9 @@ def entry_nav(context) -> dict[str, bool]:
     if user is None or not user.is_authenticated:
         return {}
     return {
-        "entry": policy.readable_regions(user).exists(),
-        "import": policy.regions_for(user, Action.IMPORT).exists(),
-        "review": policy.regions_for(user, Action.APPROVE).exists(),
+        "entry": policy.reads_any_region(user),
+        "import": policy.acts_on_any_region(user, Action.IMPORT),
+        "review": policy.acts_on_any_region(user, Action.APPROVE),
     }
 
 

@@ -22,6 +22,12 @@ HEAT_COLUMNS = [
 ]  # fmt: skip
 DIST_COLUMNS = ["地区代码", "地区", "年度", "总分", "等级", "排名", "_url"]
 MAP_COLUMNS = ["地区代码", "地区", "经度", "纬度", "总分", "等级", "_url", "_total_text", "_grade_text"]
+HISTORY_COLUMNS = ["年度", "总分", "等级", "排名", "参评数"]
+CATEGORY_COLUMNS = ["类别", "得分", "满分", "得分率(%)", "指标数"]
+LOST_COLUMNS = [
+    "指标代码", "指标", "状态", "失分", "权重", "得分", "实际值", "目标值", "完成率(%)",
+    "_status", "_veto", "_actual_text", "_target_text", "_completion_text",
+]  # fmt: skip
 
 
 def _regions(n: int) -> list[tuple[str, str]]:
@@ -132,6 +138,68 @@ def map_frame(n: int, seed: int, *, unscored: float = 0.2, unplaced: float = 0.1
     return pd.DataFrame(rows, columns=MAP_COLUMNS)
 
 
+def history_frame(n: int, seed: int) -> pd.DataFrame:
+    rnd = random.Random(seed)
+    rows = [
+        {
+            "年度": 2010 + i,
+            "总分": round(rnd.uniform(40, 100), 2),
+            "等级": rnd.choice("ABCD"),
+            "排名": rnd.randint(1, 20),
+            "参评数": 20,
+        }
+        for i in range(n)
+    ]
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+
+def category_frame(n: int, seed: int) -> pd.DataFrame:
+    rnd = random.Random(seed)
+    rows = []
+    for i in range(n):
+        mx = round(rnd.uniform(5, 20), 4)
+        pts = round(rnd.uniform(0, mx), 4)
+        rows.append(
+            {
+                "类别": f"类别{i}",
+                "得分": pts,
+                "满分": mx,
+                "得分率(%)": round(100 * pts / mx, 2),
+                "指标数": rnd.randint(1, 9),
+            }
+        )
+    return pd.DataFrame(rows, columns=CATEGORY_COLUMNS)
+
+
+def lost_frame(n: int, seed: int, *, statuses: tuple[str, ...] = ("not_met", "missing")) -> pd.DataFrame:
+    rnd = random.Random(seed)
+    rows = []
+    for i in range(n):
+        status = rnd.choice(statuses)
+        weight = round(rnd.uniform(1, 5), 2)
+        points = 0.0 if status == "missing" else round(rnd.uniform(0, weight - 0.01), 2)
+        rows.append(
+            {
+                "指标代码": f"IND_{i:02d}",
+                "指标": f"第{i:02d}项指标，名称较长时图中截短",
+                "状态": {"not_met": "未达标", "missing": "缺报"}[status],
+                "失分": round(weight - points, 4),
+                "权重": weight,
+                "得分": points,
+                "实际值": None if status == "missing" else round(rnd.uniform(0, 100), 4),
+                "目标值": round(rnd.uniform(0, 100), 4),
+                "完成率(%)": None if status == "missing" else round(rnd.uniform(10, 99), 2),
+                "_status": status,
+                "_veto": rnd.random() < 0.2,
+                "_actual_text": "—" if status == "missing" else f"{rnd.uniform(0, 100):.2f}%",
+                "_target_text": f"≥ {rnd.uniform(0, 100):.2f}%",
+                "_completion_text": "—" if status == "missing" else f"{rnd.uniform(10, 99):.1f}%",
+            }
+        )
+    rows.sort(key=lambda r: -r["失分"])
+    return pd.DataFrame(rows, columns=LOST_COLUMNS)
+
+
 def cases() -> dict[str, tuple[str, tuple]]:
     """name -> (chart function, arguments)."""
     heat, heat_regions, heat_inds = heat_frame(20, 12, seed=3)
@@ -155,4 +223,13 @@ def cases() -> dict[str, tuple[str, tuple]]:
         "map_all_scored": ("score_map", (map_frame(6, seed=8, unscored=0, unplaced=0), None)),
         "map_none_scored": ("score_map", (map_frame(4, seed=9, unscored=1, unplaced=0), "510001")),
         "map_unplaced": ("score_map", (map_frame(3, seed=10, unscored=0, unplaced=1), None)),
+        "history_6": ("score_history", (history_frame(6, seed=11),)),
+        "history_1": ("score_history", (history_frame(1, seed=12),)),
+        "history_empty": ("score_history", (pd.DataFrame(columns=HISTORY_COLUMNS),)),
+        "categories_11": ("category_scores", (category_frame(11, seed=13),)),
+        "categories_empty": ("category_scores", (pd.DataFrame(columns=CATEGORY_COLUMNS),)),
+        "lost_10": ("points_lost", (lost_frame(10, seed=14),)),
+        "lost_missing_only": ("points_lost", (lost_frame(4, seed=15, statuses=("missing",)),)),
+        "lost_not_met_only": ("points_lost", (lost_frame(3, seed=16, statuses=("not_met",)),)),
+        "lost_empty": ("points_lost", (pd.DataFrame(columns=LOST_COLUMNS),)),
     }

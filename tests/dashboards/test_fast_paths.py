@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from decimal import Decimal
 from pathlib import Path
 
@@ -145,6 +146,33 @@ def test_comparison_charts_are_unchanged():
         assert _canonical(json.loads(json.dumps(built, default=str))) == _canonical(golden[name]), name
 
 
+# The builders a page calls with the rows it built (None where a frame has NaN).
+ROW_CHARTS = {
+    "score_history",
+    "category_scores",
+    "points_lost",
+    "ranking_bar",
+    "score_distribution",
+    "score_map",
+}
+
+
+def test_charts_drawn_from_rows_are_the_charts_drawn_from_the_frame():
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    checked = set()
+    for name, (fn, args) in chart_frames.cases().items():
+        if fn not in ROW_CHARTS:
+            continue
+        rows = [
+            {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}
+            for r in args[0].to_dict("records")
+        ]
+        built = getattr(charts, fn)(rows, *args[1:])
+        assert _canonical(json.loads(json.dumps(built, default=str))) == _canonical(golden[name]), name
+        checked.add(fn)
+    assert checked == ROW_CHARTS
+
+
 def _canonical(value) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=True, sort_keys=True)
 
@@ -178,10 +206,13 @@ def test_the_comparison_heat_map_links_every_cell_to_its_county(city):
     language=st.sampled_from(["zh-hans", "en"]),
 )
 def test_fixed_is_the_floatformat_filter(value, places, language):
-    from django.utils import translation
+    from django.utils import formats, translation
 
     with translation.override(language):
         assert pages.fixed(value, places) == floatformat(value, places)
+        # As a page calls it: the separator looked up once.
+        separator = formats.get_format("DECIMAL_SEPARATOR")
+        assert pages.fixed(value, places, separator) == floatformat(value, places)
 
 
 @pytest.mark.django_db
