@@ -108,9 +108,10 @@ def published_to_user(user: Any, region: Region, year: int | None) -> bool:
     qs = AssessmentRegion.objects.filter(region=region, assessment__stage=Stage.PUBLISHED)
     if year is not None:
         qs = qs.filter(assessment__year=year)
-    return any(
-        home.path.startswith(p) for p in qs.values_list("assessment__assessing_region__path", flat=True)
-    )
+    # order_by(): the model's default ordering would add two joins and a sort to a yes/no question
+    # that every score page with an ancestor crumb asks.
+    paths = qs.order_by().values_list("assessment__assessing_region__path", flat=True)
+    return any(home.path.startswith(p) for p in paths)
 
 
 # --- The stage board ------------------------------------------------------------------
