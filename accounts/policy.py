@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from accounts.models import Role
 
@@ -168,7 +169,7 @@ def can(user: AbstractBaseUser | AnonymousUser, action: Action | str, region: Re
 def check(user: AbstractBaseUser | AnonymousUser, action: Action | str, region: Region) -> None:
     """Raise PermissionDenied unless `can(user, action, region)`."""
     if not can(user, action, region):
-        raise PermissionDenied(f"无权对“{region.name}”执行此操作")
+        raise PermissionDenied(gettext("无权对“%(region)s”执行此操作") % {"region": region.name})
 
 
 def published_to(user: AbstractBaseUser | AnonymousUser, region: Region, year: int | None) -> bool:
@@ -233,7 +234,7 @@ def check_read_scores(
 ) -> None:
     """Raise PermissionDenied unless `can_read_scores(user, region, year)`."""
     if not can_read_scores(user, region, year):
-        raise PermissionDenied(f"无权查看“{region.name}”的考核结果")
+        raise PermissionDenied(gettext("无权查看“%(region)s”的考核结果") % {"region": region.name})
 
 
 def readable_regions(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Region]:
@@ -367,4 +368,4 @@ def check_figure(
     """Raise PermissionDenied (with the reason in Chinese) unless `can_figure(...)`."""
     check(user, action, figure.region)
     if Action(action) == Action.APPROVE and is_own_entry(user, figure):
-        raise PermissionDenied("不能审核自己填报的数据，请由其他审核员审核")
+        raise PermissionDenied(gettext("不能审核自己填报的数据，请由其他审核员审核"))

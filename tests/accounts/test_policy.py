@@ -113,3 +113,18 @@ def test_check_figure_refuses_self_approval_with_a_reason(catalog):
         policy.check_figure(user, Action.APPROVE, fig)
     fig.entered_by = make_user("130528", "staff")
     policy.check_figure(user, Action.APPROVE, fig)
+
+
+def test_refusals_follow_the_active_language(catalog):
+    from django.utils import translation
+
+    staff = make_user("130528", "staff")
+    other = Region.objects.get(code="130521")
+    with pytest.raises(PermissionDenied, match=f"无权对“{other.name}”执行此操作"):
+        policy.check(staff, Action.UPDATE, other)
+    with translation.override("en"), pytest.raises(PermissionDenied) as refused:
+        policy.check(staff, Action.UPDATE, other)
+    assert str(refused.value) == f"You may not do this for “{other.name}”"
+    with translation.override("en"), pytest.raises(PermissionDenied) as refused:
+        policy.check_read_scores(staff, other, 2015)
+    assert str(refused.value) == f"You may not view the assessment results of “{other.name}”"
