@@ -63,14 +63,12 @@ def missing_module(case: str, side: str) -> str | None:
 # --------------------------------------------------------------------------- scoring
 
 
-def _copy_out(cursor, statement: str) -> tuple[int, int]:
-    """Stream `COPY (...) TO STDOUT` to nowhere; (rows, bytes) read."""
-    rows = size = 0
-    with cursor.copy(statement) as copy:
-        for block in copy:
-            size += len(block)
-            rows += bytes(block).count(b"\n")
-    return rows, size
+def _copy_out(statement: str) -> tuple[int, int]:
+    """Read `COPY (...) TO STDOUT` with the client loop the scoring service uses; (rows, bytes)."""
+    from quality_city.pgcopy import copy_out
+
+    data = copy_out(statement)
+    return data.count(b"\n"), len(data)
 
 
 def scoring_floor_statements(year: int) -> list[str]:
@@ -115,7 +113,11 @@ def scoring_rewrite_prepare(params: dict) -> dict:
     """Untimed: change every stored target score of the year (points + 1, then VACUUM).
 
     The timed run must then put all of them back: the worst case for storing, as
-    after a new scoring scheme or new weights, where every row differs.
+    after a new scoring scheme or new weights, where every row differs. The
+    regions' target digests are cleared too: they describe the rows as the last
+    run stored them, and a run trusts them to skip regions whose rows it would
+    not change, so without clearing them this edit behind the service's back
+    would go unseen (as a real change of every score would not).
     """
     from django.db import connection
 
@@ -123,7 +125,10 @@ def scoring_rewrite_prepare(params: dict) -> dict:
         cursor.execute(
             "UPDATE indicators_targetscore SET points = points + 1 WHERE year = %s", [params["year"]]
         )
-        cursor.execute("VACUUM ANALYZE indicators_targetscore")
+        cursor.execute(
+            "UPDATE indicators_regionscore SET targets_digest = '' WHERE year = %s", [params["year"]]
+        )
+        cursor.execute("VACUUM ANALYZE indicators_targetscore, indicators_regionscore")
     return {}
 
 
@@ -170,17 +175,16 @@ def scoring_floor(params: dict) -> dict:
 
     statements = scoring_floor_statements(params["year"])
     samples, rows = [], 0
-    with connection.cursor() as wrapper:
-        cursor = wrapper.cursor  # the psycopg cursor under Django's wrapper
-        for _ in range(params.get("repeat", 5)):
-            started = time.perf_counter()
-            rows = sum(_copy_out(cursor, s)[0] for s in statements)
-            samples.append(time.perf_counter() - started)
+    connection.ensure_connection()
+    for _ in range(params.get("repeat", 5)):
+        started = time.perf_counter()
+        rows = sum(_copy_out(s)[0] for s in statements)
+        samples.append(time.perf_counter() - started)
     return {"samples": samples, "detail": {"rows_read": rows}}
 
 
 _TARGET_SCORE_COLUMNS = "run_id, region_id, indicator_id, year, basis, actual, target, comparator, completion, points, weight, status, veto"
-_REGION_SCORE_COLUMNS = "run_id, region_id, year, basis, total, grade, rank, rank_of, points, max_points, met, not_met, missing, vetoed"
+_REGION_SCORE_COLUMNS = "run_id, region_id, year, basis, total, grade, rank, rank_of, points, max_points, met, not_met, missing, vetoed, targets_digest"
 
 
 def scoring_write_floor(params: dict) -> dict:

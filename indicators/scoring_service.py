@@ -66,6 +66,7 @@ from indicators.models import (
     Target,
     TargetScore,
 )
+from quality_city.pgcopy import copy_out
 
 log = logging.getLogger(__name__)
 
@@ -167,10 +168,9 @@ def read_frame(
         data = b""
     else:
         # COPY takes no bind parameters: psycopg's client-side binding writes them in.
-        with connection.cursor() as cursor:
-            statement = psycopg.ClientCursor(cursor.connection).mogrify(f"COPY ({sql}) TO STDOUT", params)
-            with cursor.copy(statement) as copy:
-                data = b"".join(copy)
+        connection.ensure_connection()
+        statement = psycopg.ClientCursor(connection.connection).mogrify(f"COPY ({sql}) TO STDOUT", params)
+        data = copy_out(statement)
     if not data:
         return pd.DataFrame({c: pd.Series(dtype=int if c in ints else object) for c in columns})
     frame = pd.read_csv(
@@ -178,27 +178,33 @@ def read_frame(
         sep="\t",
         header=None,
         names=columns,
-        dtype=str,
+        # Integer columns are parsed as int64 directly (never NULL here); the rest
+        # stays text, so numbers keep PostgreSQL's exact digits (plain str objects:
+        # see `_codes` for why not pandas' string dtype).
+        dtype={c: ("int64" if c in ints else object) for c in columns},
         na_values=[r"\N"],
         keep_default_na=False,
         quoting=csv.QUOTE_NONE,
         encoding="utf-8",
     )
-    for name in ints:
-        frame[name] = frame[name].astype("int64")
     for name in bools:
         frame[name] = frame[name] == "t"
     return frame
 
 
-def _codes(ids: pd.Series, code_of: dict[int, str]) -> np.ndarray:
-    """Primary keys -> codes through a lookup table (no join in the query)."""
+def _codes(ids: pd.Series, code_of: dict[int, str]) -> pd.Series:
+    """Primary keys -> codes through a lookup table (no join in the query).
+
+    The codes are a plain object column, like the text columns `read_frame` reads:
+    pandas' own string dtype is about twice as slow to factorize and iterate, which
+    the engine and the inputs hash do over every column.
+    """
     if not code_of:
-        return np.array([], dtype=object)
+        return pd.Series([], dtype=object)
     table = np.empty(max(code_of) + 1, dtype=object)
     for pk, code in code_of.items():
         table[pk] = code
-    return table[ids.to_numpy(dtype=np.int64)]
+    return pd.Series(table[ids.to_numpy(dtype=np.int64)], index=ids.index, dtype=object)
 
 
 def load_inputs(*, year: int, root: Region | None) -> ScopeInputs:
@@ -252,9 +258,9 @@ def load_inputs(*, year: int, root: Region | None) -> ScopeInputs:
             "year": figures["year"].to_numpy(dtype=np.int64),
         }
     )
-    figures_self = keys.assign(value=figures["reported_value"].to_numpy())
+    figures_self = keys.assign(value=figures["reported_value"])
     approved = (figures["status"] == Figure.Status.APPROVED).to_numpy(dtype=bool)
-    figures_verified = keys[approved].assign(value=figures["verified_value"].to_numpy()[approved])
+    figures_verified = keys[approved].assign(value=figures["verified_value"][approved])
     figures_verified = figures_verified.reset_index(drop=True)
 
     item_rows = list(
@@ -366,6 +372,7 @@ _REGION_SCORE_COLUMNS = (
     "not_met",
     "missing",
     "vetoed",
+    "targets_digest",
 )
 
 
@@ -440,14 +447,18 @@ def _target_score_frame(
 
 
 def _region_score_frame(
-    inputs: ScopeInputs, basis: str, result: scoring.ScoreResult, run_id: int
+    inputs: ScopeInputs, basis: str, result: scoring.ScoreResult, run_id: int, digests: dict[int, str]
 ) -> pd.DataFrame:
-    """One row per result region, columns as stored (RegionScore's db columns)."""
+    """One row per result region, columns as stored (RegionScore's db columns).
+
+    `digests` gives each region's `targets_digest` ("" for a region without one).
+    """
     out = result.regions
+    region_ids = out["region_code"].map(inputs.region_ids).to_numpy()
     return pd.DataFrame(
         {
             "run_id": run_id,
-            "region_id": out["region_code"].map(inputs.region_ids).to_numpy(),
+            "region_id": region_ids,
             "year": inputs.year,
             "basis": basis,
             "total": out["total"].to_numpy(),
@@ -460,6 +471,7 @@ def _region_score_frame(
             "not_met": out["not_met"].to_numpy(),
             "missing": out["missing"].to_numpy(),
             "vetoed": out["vetoed"].to_numpy(),
+            "targets_digest": [digests.get(r, "") for r in region_ids.tolist()],
         },
         columns=_REGION_SCORE_COLUMNS,
     )
@@ -602,26 +614,120 @@ _REGION_SCORE_KEYS = ("region_id", "year", "basis")
 _REGION_SCORE_COMPARED = tuple(c for c in _REGION_SCORE_COLUMNS if c not in _REGION_SCORE_KEYS)
 
 
+_DIGEST_SIZE = 16  # bytes: a 32-character hex digest
+# Changing how rows are digested? Change this too: every stored digest then differs
+# once, and the next run compares all rows (correct, only slower).
+_DIGEST_PERSON = b"qc-targetscore-1"
+_NULL_CELL = np.full(_DIGEST_SIZE, 0xFF, dtype=np.uint8)  # no digest of a value starts like this row
+
+
+def _digest_cells(values: pd.Series) -> np.ndarray:
+    """A column as an (n, width) uint8 matrix whose row i identifies value i exactly.
+
+    Numbers and flags are their little-endian bytes (NaN and -0.0 made canonical);
+    text, Decimal and None cells are the blake2b digest of their COPY text
+    (`_copy_value`), computed once per distinct value.
+    """
+    array = values.to_numpy()
+    if array.dtype.kind == "f":
+        floats = array.astype("<f8")  # a copy
+        floats[np.isnan(floats)] = np.nan
+        floats[floats == 0] = 0.0
+        return floats.view(np.uint8).reshape(-1, 8)
+    if array.dtype.kind in "iu":
+        return array.astype("<i8").view(np.uint8).reshape(-1, 8)
+    if array.dtype.kind == "b":
+        return array.astype(np.uint8).reshape(-1, 1)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array(
+        [
+            *(
+                np.frombuffer(
+                    hashlib.blake2b(_copy_value(u).encode(), digest_size=_DIGEST_SIZE).digest(), np.uint8
+                )
+                for u in uniques
+            ),
+            _NULL_CELL,
+        ],
+        dtype=np.uint8,
+    ).reshape(-1, _DIGEST_SIZE)
+    return table[codes]
+
+
+def _target_digests(frame: pd.DataFrame) -> dict[int, str]:
+    """Region id -> digest of that region's rows in `frame` (a `_target_score_frame`).
+
+    The digest covers each row's indicator and every compared column, in the
+    frame's order (the engine's: by indicator code within a region), so two runs
+    give a region the same digest exactly when they would store the same rows for
+    it. blake2b with a 128-bit digest: telling two different sets of rows apart
+    does not depend on luck in any practical sense.
+    """
+    if frame.empty:
+        return {}
+    columns = ["indicator_id", *_TARGET_SCORE_COMPARED]
+    cells = [_digest_cells(frame[name]) for name in columns]
+    layout = ",".join(f"{name}:{c.shape[1]}" for name, c in zip(columns, cells, strict=True)).encode()
+    matrix = np.ascontiguousarray(np.hstack(cells))
+    region = frame["region_id"].to_numpy(dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, region[1:] != region[:-1]])
+    ends = np.r_[starts[1:], len(region)]
+    digests: dict[int, str] = {}
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        rid = int(region[start])
+        if rid in digests:  # rows of one region not together: cannot digest by slices
+            raise RuntimeError("scoring: target rows are not grouped by region")
+        h = hashlib.blake2b(layout, digest_size=_DIGEST_SIZE, person=_DIGEST_PERSON)
+        h.update(matrix[start:end].tobytes())
+        digests[rid] = h.hexdigest()
+    return digests
+
+
 def _store(
     inputs: ScopeInputs, basis: str, result: scoring.ScoreResult, run: ScoreRun
 ) -> tuple[Changes, Changes]:
-    """Replace the scope's stored scores of `basis` by `result`; (target, region) changes."""
+    """Replace the scope's stored scores of `basis` by `result`; (target, region) changes.
+
+    Each region's row carries a digest of its target rows (`targets_digest`). Only
+    the target rows of regions whose digest changed (or is new, or unknown) are
+    compared and written; the others already hold exactly the rows this result
+    would store. This relies on `_store` being the only writer of TargetScore rows
+    and on writing them together with their region's row, in one transaction.
+    """
     year, root = inputs.year, inputs.root
     scope: dict = {"year": year, "basis": basis}
     if root:
         scope["region__path__startswith"] = root.path
     # A plain str: an Enum member (Basis.SELF) would be written by its name.
     basis_value = str(basis)
-    targets = _merge(
-        TargetScore,
-        _target_score_frame(inputs, basis_value, result, run.pk),
-        TargetScore.objects.filter(**scope),
-        keys=_TARGET_SCORE_KEYS,
-        compared=_TARGET_SCORE_COMPARED,
+    target_frame = _target_score_frame(inputs, basis_value, result, run.pk)
+    digests = _target_digests(target_frame)
+    region_frame = _region_score_frame(inputs, basis_value, result, run.pk, digests)
+    stored_targets = TargetScore.objects.filter(**scope)
+    # The engine gives every region with targets a total row and no other region
+    # one; if that ever failed, compare every row rather than trust the digests.
+    if digests.keys() == set(region_frame["region_id"].tolist()):
+        stored = dict(RegionScore.objects.filter(**scope).values_list("region_id", "targets_digest"))
+        # Regions whose rows may differ: a digest differs or is unknown, or the
+        # region is stored but not in the result (its rows are to be deleted).
+        dirty = {r for r, d in digests.items() if stored.get(r) != d} | (stored.keys() - digests.keys())
+        if len(dirty) < len(digests):
+            target_frame = target_frame[target_frame["region_id"].isin(dirty)]
+            stored_targets = stored_targets.filter(region_id__in=sorted(dirty))
+    targets = (
+        _merge(
+            TargetScore,
+            target_frame,
+            stored_targets,
+            keys=_TARGET_SCORE_KEYS,
+            compared=_TARGET_SCORE_COMPARED,
+        )
+        if len(target_frame) or stored_targets.exists()
+        else Changes()
     )
     regions = _merge(
         RegionScore,
-        _region_score_frame(inputs, basis_value, result, run.pk),
+        region_frame,
         RegionScore.objects.filter(**scope),
         keys=_REGION_SCORE_KEYS,
         compared=_REGION_SCORE_COMPARED,

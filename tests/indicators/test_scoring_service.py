@@ -389,3 +389,138 @@ def test_runs_and_scores_are_view_only_in_the_admin(two_counties, region, client
     # Nothing was changed or deleted.
     assert ScoreRun.objects.filter(pk=summary.run.pk).exists()
     assert ts(XT_COUNTY, "PQ_SAMPLING_PASS", "verified").points == score.points
+
+
+# --- per-region digests of the target rows (RegionScore.targets_digest) ---------------------
+
+
+def _digests() -> dict[tuple[str, str], str]:
+    return {
+        (r, b): d for r, b, d in RegionScore.objects.values_list("region__code", "basis", "targets_digest")
+    }
+
+
+def _merged_target_regions(monkeypatch) -> list[set[int]]:
+    """Record, for each TargetScore merge, the region ids of the rows handed to it."""
+    seen: list[set[int]] = []
+    real_merge = scoring_service._merge
+
+    def merge(model, frame, stored, **kwargs):
+        if model is TargetScore:
+            seen.append(set(frame["region_id"].tolist()))
+        return real_merge(model, frame, stored, **kwargs)
+
+    monkeypatch.setattr(scoring_service, "_merge", merge)
+    return seen
+
+
+def test_each_region_row_carries_a_digest_of_its_target_rows(two_counties, region):
+    compute_scores(year=2015, region=region(XINGTAI))
+    digests = _digests()
+
+    assert set(digests) == {(c, b) for c in (XT_COUNTY, LINCHENG) for b in ("self", "verified")}
+    assert all(re.fullmatch(r"[0-9a-f]{32}", d) for d in digests.values())
+    # 临城县's verified actual differs from its reported one; 邢台县's do not.
+    assert digests[(LINCHENG, "self")] != digests[(LINCHENG, "verified")]
+    assert digests[(XT_COUNTY, "self")] == digests[(XT_COUNTY, "verified")]
+    assert len({digests[(XT_COUNTY, "self")], digests[(LINCHENG, "self")]}) == 2
+
+
+def test_a_rerun_compares_the_rows_of_changed_regions_only(two_counties, region, monkeypatch):
+    compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
+    before, digests = _target_rows(), _digests()
+    seen = _merged_target_regions(monkeypatch)
+
+    (same,) = compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
+    assert seen == [] and same.target_changes.total == 0  # nothing compared, nothing written
+
+    Figure.objects.filter(region__code=LINCHENG, indicator__code="PQ_SAMPLING_PASS").update(verified_value=90)
+    (changed,) = compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
+    assert seen == [{region(LINCHENG).pk}]
+    assert changed.target_changes.updated == 1
+    after = _target_rows()
+    assert {k for k in after if after[k] != before[k]} == {(LINCHENG, "PQ_SAMPLING_PASS", "verified")}
+    assert _digests()[(XT_COUNTY, "verified")] == digests[(XT_COUNTY, "verified")]
+    assert _digests()[(LINCHENG, "verified")] != digests[(LINCHENG, "verified")]
+
+    # What is stored is what a run into empty tables stores.
+    merged = score_rows_snapshot(year=2015)
+    TargetScore.objects.all().delete()
+    RegionScore.objects.all().delete()
+    compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
+    assert score_rows_snapshot(year=2015) == merged
+
+
+def test_a_region_that_loses_all_its_targets_loses_its_rows(two_counties, region):
+    compute_scores(year=2015, region=region(XINGTAI), bases=["self"])
+    Target.objects.filter(region__code=LINCHENG).delete()
+    (run,) = compute_scores(year=2015, region=region(XINGTAI), bases=["self"])
+
+    assert run.target_changes.deleted == 2
+    assert not TargetScore.objects.filter(region__code=LINCHENG).exists()
+    assert not RegionScore.objects.filter(region__code=LINCHENG).exists()
+    assert TargetScore.objects.filter(region__code=XT_COUNTY).count() == 2
+
+
+def test_an_unknown_digest_makes_the_run_compare_and_repair_every_row(two_counties, region):
+    """A row edited behind the service's back is repaired once its region's digest is cleared
+    (an empty digest means unknown: a restored backup, a new column, a hand repair)."""
+    compute_scores(year=2015, region=region(XINGTAI), bases=["self"])
+    expected = score_rows_snapshot(year=2015)
+    TargetScore.objects.filter(region__code=XT_COUNTY).update(points=D("0.5"))
+    RegionScore.objects.update(targets_digest="")
+
+    (run,) = compute_scores(year=2015, region=region(XINGTAI), bases=["self"])
+
+    assert run.target_changes.updated == 2
+    assert score_rows_snapshot(year=2015) == expected
+    assert all(len(d) == 32 for d in _digests().values())
+
+
+def test_digests_change_with_any_stored_value_of_the_region_and_only_its_own():
+    import numpy as np
+    import pandas as pd
+
+    base = pd.DataFrame(
+        {
+            "region_id": [7, 7, 9],
+            "indicator_id": [1, 2, 1],
+            "actual": [98.5, np.nan, 1.0],
+            "target": ["98.0000", "2.0000", "98.0000"],
+            "comparator": [">=", ">=", "<="],
+            "completion": [1.005102, np.nan, 0.5],
+            "points": [4.0, 0.0, -0.0],
+            "weight": ["4.0000", "6.0000", "4.0000"],
+            "status": ["met", "missing", "not_met"],
+            "veto": [False, False, True],
+        }
+    )
+    digests = scoring_service._target_digests(base)
+    assert scoring_service._target_digests(base.copy()) == digests
+    # -0.0 and 0.0 are the same stored number; any NaN is "no value".
+    same = base.copy()
+    same.loc[2, "points"] = 0.0
+    same.loc[1, "actual"] = float("nan")
+    assert scoring_service._target_digests(same) == digests
+    changes = {
+        "indicator_id": 3,
+        "actual": 98.5001,
+        "target": "98.0001",
+        "comparator": "<=",
+        "completion": 1.005103,
+        "points": 4.0001,
+        "weight": "4.0001",
+        "status": "not_met",
+        "veto": True,
+    }
+    for column, value in changes.items():
+        changed = base.copy()
+        changed.loc[0, column] = value
+        new = scoring_service._target_digests(changed)
+        assert new[7] != digests[7], column
+        assert new[9] == digests[9], column
+    missing = base.copy()
+    missing.loc[0, "actual"] = np.nan
+    assert scoring_service._target_digests(missing)[7] != digests[7]
+    # A row more or less is a different set of rows.
+    assert scoring_service._target_digests(base.iloc[[0, 2]])[7] != digests[7]

@@ -1,0 +1,59 @@
+"""quality_city.pgcopy.copy_out: the libpq-level COPY reader the scoring service uses."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from psycopg import errors
+
+from indicators.models import Figure, Region
+from quality_city.pgcopy import copy_out
+from tests.indicators.scoring_helpers import fig
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL only"),
+]
+
+
+def _psycopg_copy(statement: str) -> bytes:
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        return b"".join(copy)
+
+
+def test_it_returns_what_psycopgs_own_copy_returns(catalog):
+    for code, value in (("130521", 98), ("130522", "97.1234"), ("130523", 0)):
+        fig(code, "PQ_SAMPLING_PASS", 2015, value)
+    statement = (
+        "COPY (SELECT r.code, f.year, f.reported_value, f.verified_value, r.name "
+        "FROM indicators_figure f JOIN indicators_region r ON r.id = f.region_id ORDER BY r.code) TO STDOUT"
+    )
+    data = copy_out(statement)
+
+    assert data == _psycopg_copy(statement)
+    assert data.count(b"\n") == Figure.objects.count() == 3
+    name = Region.objects.get(code="130522").name
+    assert f"130522\t2015\t97.1234\t97.1234\t{name}\n".encode() in data  # names arrive as UTF-8
+    assert name.encode() != name.encode("ascii", "ignore")
+
+
+def test_no_rows_give_empty_bytes(catalog):
+    assert copy_out("COPY (SELECT 1 WHERE false) TO STDOUT") == b""
+
+
+def test_a_failing_statement_raises_the_database_error_and_the_connection_stays_usable(catalog):
+    with pytest.raises(errors.UndefinedColumn), transaction.atomic():
+        copy_out("COPY (SELECT no_such_column FROM indicators_figure) TO STDOUT")
+    # An error raised while the rows stream (division by zero on the third row).
+    with pytest.raises(errors.DivisionByZero), transaction.atomic():
+        copy_out("COPY (SELECT 1 / (3 - g) FROM generate_series(1, 5) g) TO STDOUT")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 41 + 1")
+        assert cursor.fetchone() == (42,)
+    assert copy_out("COPY (SELECT 'ok') TO STDOUT") == b"ok\n"
+
+
+def test_a_statement_that_is_not_copy_to_stdout_is_refused(catalog):
+    with pytest.raises(errors.ProgrammingError, match="COPY"), transaction.atomic():
+        copy_out("SELECT 1")
+    assert copy_out("COPY (SELECT 2) TO STDOUT") == b"2\n"
