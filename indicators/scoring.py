@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 from fractions import Fraction
@@ -1035,45 +1035,66 @@ def _canonical(value: Any) -> str:
     return f"{len(text)}|{text}"
 
 
-def inputs_hash(*frames: pd.DataFrame | Mapping[str, Any] | None) -> str:
+def inputs_hash(
+    *frames: pd.DataFrame | Mapping[str, Any] | None,
+    sections: MutableMapping[tuple[int, int], tuple[pd.DataFrame, bytes]] | None = None,
+) -> str:
     """sha256 hex digest of the inputs, independent of row and column order.
 
     Each argument is a DataFrame, a mapping (hashed as a one-row frame — handy for
     parameters such as cap, grade cut-offs and basis) or None. The index is ignored;
     argument order matters. Equal numbers hash equal whatever their type.
+
+    ``sections``: an optional dict the caller keeps between calls, where the text
+    hashed for each DataFrame argument is kept by (position, frame). Hashing the
+    same frame object at the same position again (e.g. a year's targets for the
+    second basis) then reuses it; the digest is the same as without the dict. The
+    frames must not be changed in between.
     """
     digest = hashlib.sha256()
     for position, frame in enumerate(frames):
-        if frame is None:
-            digest.update(f"#{position}:none\n".encode())
-            continue
-        if isinstance(frame, Mapping):
-            frame = pd.DataFrame([dict(frame)])
-        if not isinstance(frame, pd.DataFrame):
-            raise TypeError(f"inputs_hash takes DataFrames, mappings or None, not {type(frame)}")
-        columns = sorted(str(c) for c in frame.columns)
-        if len(set(columns)) != len(columns):
-            raise ValueError("inputs_hash: duplicate column names")
-        by_name = {str(c): c for c in frame.columns}
-        digest.update(f"#{position}:{len(frame)}:{len(columns)}\n".encode())
-        for name in columns:
-            digest.update(_canonical(name).encode())
-        digest.update(b"\n")
-        # Each column: its distinct values' canonical texts, sorted (the vocabulary),
-        # and every cell as the rank of its text in that vocabulary. The rows of
-        # ranks are then sorted, so neither row order nor which of several equal
-        # numbers came first changes the digest; vocabulary + rows fix the values.
-        ranks = []
-        for name in columns:
-            codes, uniques = pd.factorize(frame[by_name[name]], use_na_sentinel=True)
-            canon = [_canonical(u) for u in uniques] + [_canonical(None)]
-            vocabulary = sorted(set(canon))
-            rank_of = {text: rank for rank, text in enumerate(vocabulary)}
-            digest.update(f"{len(vocabulary)}\n".encode())
-            digest.update("".join(vocabulary).encode())
-            ranks.append(np.array([rank_of[text] for text in canon], dtype="<i8")[codes])
-        if ranks and len(frame):
-            matrix = np.column_stack(ranks)
-            matrix = matrix[np.lexsort(matrix.T[::-1])]
-            digest.update(np.ascontiguousarray(matrix, dtype="<i8").tobytes())
+        if isinstance(frame, pd.DataFrame) and sections is not None:
+            key = (position, id(frame))
+            cached = sections.get(key)
+            # The dict keeps the frame itself, so its id cannot be reused by another.
+            if cached is None or cached[0] is not frame:
+                cached = sections[key] = (frame, _frame_section(position, frame))
+            digest.update(cached[1])
+        else:
+            digest.update(_frame_section(position, frame))
     return digest.hexdigest()
+
+
+def _frame_section(position: int, frame: pd.DataFrame | Mapping[str, Any] | None) -> bytes:
+    """The text `inputs_hash` hashes for the argument at `position`."""
+    if frame is None:
+        return f"#{position}:none\n".encode()
+    if isinstance(frame, Mapping):
+        frame = pd.DataFrame([dict(frame)])
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"inputs_hash takes DataFrames, mappings or None, not {type(frame)}")
+    columns = sorted(str(c) for c in frame.columns)
+    if len(set(columns)) != len(columns):
+        raise ValueError("inputs_hash: duplicate column names")
+    by_name = {str(c): c for c in frame.columns}
+    parts = [f"#{position}:{len(frame)}:{len(columns)}\n".encode()]
+    parts.extend(_canonical(name).encode() for name in columns)
+    parts.append(b"\n")
+    # Each column: its distinct values' canonical texts, sorted (the vocabulary),
+    # and every cell as the rank of its text in that vocabulary. The rows of
+    # ranks are then sorted, so neither row order nor which of several equal
+    # numbers came first changes the digest; vocabulary + rows fix the values.
+    ranks = []
+    for name in columns:
+        codes, uniques = pd.factorize(frame[by_name[name]], use_na_sentinel=True)
+        canon = [_canonical(u) for u in uniques] + [_canonical(None)]
+        vocabulary = sorted(set(canon))
+        rank_of = {text: rank for rank, text in enumerate(vocabulary)}
+        parts.append(f"{len(vocabulary)}\n".encode())
+        parts.append("".join(vocabulary).encode())
+        ranks.append(np.array([rank_of[text] for text in canon], dtype="<i8")[codes])
+    if ranks and len(frame):
+        matrix = np.column_stack(ranks)
+        matrix = matrix[np.lexsort(matrix.T[::-1])]
+        parts.append(np.ascontiguousarray(matrix, dtype="<i8").tobytes())
+    return b"".join(parts)

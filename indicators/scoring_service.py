@@ -9,7 +9,8 @@ and TargetScore. For each basis it:
    a handful of queries and turns them into the engine's data frames;
 3. calls `indicators.scoring.score` (DESIGN §3, no Django inside);
 4. in ONE transaction replaces the scope's stored RegionScore / TargetScore rows by
-   the new result, writing only the rows that differ (`_merge`), re-ranks the scope
+   the new result, writing only the rows that differ (`_merge`) and comparing the
+   target rows only of regions whose digest of them changed (`_store`), re-ranks the scope
    root among its siblings outside the scope, and closes the ScoreRun audit row
    (counts, inputs hash, end time).
 
@@ -96,6 +97,9 @@ class ScopeInputs:
     indicator_ids: dict[str, int]
     scheme: ScoringScheme
     _exact_targets: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+    # What scoring.inputs_hash hashed for each frame: the targets, regions and
+    # indicators are the same for both bases and are hashed once.
+    hash_sections: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def figures(self, basis: str) -> pd.DataFrame:
         return self.figures_self if basis == Basis.SELF else self.figures_verified
@@ -628,6 +632,13 @@ def _digest_cells(values: pd.Series) -> np.ndarray:
     text, Decimal and None cells are the blake2b digest of their COPY text
     (`_copy_value`), computed once per distinct value.
     """
+    if values.dtype.kind not in "fiub":  # text (plain or pandas' string dtype), Decimal, None
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+        hashed = b"".join(
+            hashlib.blake2b(_copy_value(u).encode(), digest_size=_DIGEST_SIZE).digest() for u in uniques
+        )
+        table = np.frombuffer(hashed + _NULL_CELL.tobytes(), dtype=np.uint8).reshape(-1, _DIGEST_SIZE)
+        return table[codes]
     array = values.to_numpy()
     if array.dtype.kind == "f":
         floats = array.astype("<f8")  # a copy
@@ -636,22 +647,7 @@ def _digest_cells(values: pd.Series) -> np.ndarray:
         return floats.view(np.uint8).reshape(-1, 8)
     if array.dtype.kind in "iu":
         return array.astype("<i8").view(np.uint8).reshape(-1, 8)
-    if array.dtype.kind == "b":
-        return array.astype(np.uint8).reshape(-1, 1)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    table = np.array(
-        [
-            *(
-                np.frombuffer(
-                    hashlib.blake2b(_copy_value(u).encode(), digest_size=_DIGEST_SIZE).digest(), np.uint8
-                )
-                for u in uniques
-            ),
-            _NULL_CELL,
-        ],
-        dtype=np.uint8,
-    ).reshape(-1, _DIGEST_SIZE)
-    return table[codes]
+    return array.astype(np.uint8).reshape(-1, 1)  # bool
 
 
 def _target_digests(frame: pd.DataFrame) -> dict[int, str]:
@@ -748,7 +744,13 @@ def _score_basis(inputs: ScopeInputs, basis: str, run: ScoreRun) -> RunSummary:
     targets, regions = _store(inputs, basis, result, run)
     run.region_rows, run.target_rows = len(result.regions), len(result.targets)
     run.inputs_hash = scoring.inputs_hash(
-        figures, inputs.targets, items, inputs.regions, inputs.indicators, params
+        figures,
+        inputs.targets,
+        items,
+        inputs.regions,
+        inputs.indicators,
+        params,
+        sections=inputs.hash_sections,
     )
     run.status = ScoreRun.Status.DONE
     run.finished_at = timezone.now()

@@ -524,3 +524,29 @@ def test_digests_change_with_any_stored_value_of_the_region_and_only_its_own():
     assert scoring_service._target_digests(missing)[7] != digests[7]
     # A row more or less is a different set of rows.
     assert scoring_service._target_digests(base.iloc[[0, 2]])[7] != digests[7]
+
+
+def test_the_inputs_hash_reuses_the_shared_frames_and_stays_the_same(two_counties, region):
+    from indicators import scoring
+
+    inputs = load_inputs(year=2015, root=region(XINGTAI))
+    frames = lambda basis: (  # noqa: E731
+        inputs.figures(basis),
+        inputs.targets,
+        inputs.items(basis),
+        inputs.regions,
+        inputs.indicators,
+        {"basis": basis},
+    )
+    sections: dict = {}
+    for basis in ("self", "verified"):
+        assert scoring.inputs_hash(*frames(basis), sections=sections) == scoring.inputs_hash(*frames(basis))
+    # Figures and items of each basis, plus targets, regions and indicators once; no mapping.
+    assert len(sections) == 7
+    assert sum(1 for position, _ in sections if position == 1) == 1
+    # Another frame at the same position is hashed afresh, even with the old one's id.
+    other = inputs.targets.copy()
+    other.loc[0, "weight"] = "9"
+    assert scoring.inputs_hash(inputs.figures("self"), other, sections=sections) == scoring.inputs_hash(
+        inputs.figures("self"), other
+    )
