@@ -469,6 +469,7 @@ class _Numbers:
     ints: np.ndarray  # int64 units of 1e-4 (0 where not ``fast``)
     fast: np.ndarray  # bool: present and held exactly by ``ints``
     present: np.ndarray  # bool
+    floats: np.ndarray  # float64: the nearest float to each Decimal (NaN where missing)
 
 
 def _numbers(series: pd.Series, convert: Any) -> _Numbers:
@@ -479,6 +480,7 @@ def _numbers(series: pd.Series, convert: Any) -> _Numbers:
     ints = np.zeros(size, dtype=np.int64)
     fast = np.zeros(size, dtype=bool)
     present = np.zeros(size, dtype=bool)
+    floats = np.full(size, np.nan)
     for j, value in enumerate([*uniques, None]):
         if j == size - 1 and not (codes < 0).any():
             break
@@ -486,10 +488,11 @@ def _numbers(series: pd.Series, convert: Any) -> _Numbers:
         decimals[j] = dec
         if dec is not None:
             present[j] = True
+            floats[j] = float(dec)
             n = _scaled(dec)
             if n is not None:
                 ints[j], fast[j] = n, True
-    return _Numbers(decimals[codes], ints[codes], fast[codes], present[codes])
+    return _Numbers(decimals[codes], ints[codes], fast[codes], present[codes], floats[codes])
 
 
 def _code_columns(*columns: tuple[pd.Series, str]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -615,8 +618,6 @@ def _score_frames(
     )
     t_num = _numbers(targets["target"], lambda v: _required_decimal(v, "targets.target"))
     w_num = _numbers(targets["weight"], lambda v: _weight(v, "targets.weight"))
-    target_floats = _by_distinct(targets["target"], lambda v: float(_required_decimal(v, "targets.target")))
-    weight_floats = _by_distinct(targets["weight"], lambda v: float(_weight(v, "targets.weight")))
     rules = np.array(
         _by_distinct(
             pd.Series(_optional_str_column(_column_or(targets, "rule", None)), dtype=object),
@@ -855,7 +856,8 @@ def _score_frames(
     )
     g_rank_of = by_sibling.transform("size").to_numpy(dtype=np.int64) if g_count else np.zeros(0, np.int64)
 
-    status = np.where(~present, "missing", np.where(met, "met", "not_met")).astype(object)
+    # Three shared str objects, not one new str per row: later steps hash the column.
+    status = np.array(["missing", "met", "not_met"], dtype=object)[np.where(~present, 0, np.where(met, 1, 2))]
     targets_out = pd.DataFrame(
         {
             "region_code": pd.Series(regions, dtype=object),
@@ -863,11 +865,11 @@ def _score_frames(
             "year": pd.Series(years, dtype="int64"),
             "basis": pd.Series([basis] * n, dtype=object),
             "actual": actual_out.astype("float64"),
-            "target": np.array(target_floats, dtype="float64"),
+            "target": t_num.floats,
             "comparator": pd.Series(comparators, dtype=object),
             "completion": completion_out.astype("float64"),
             "points": points_out.astype("float64"),
-            "weight": np.array(weight_floats, dtype="float64"),
+            "weight": w_num.floats,
             "status": pd.Series(status, dtype=object),
             "veto": pd.Series(vetoes, dtype=bool),
             "rule": pd.Series(rules, dtype=object),
