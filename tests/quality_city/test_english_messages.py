@@ -1,12 +1,17 @@
 """Text built in Python follows the reader's language: flash messages, form and row errors,
-403 texts, view-provided titles, service refusals, stored notes shown on pages.
+403 texts, view-provided titles, service refusals, stored notes shown on pages; and the
+separators templates put between labels and values or list items ("File: x.xlsx", "A, B").
 
 Chinese stays the default: the same actions without the English cookie give the Chinese text.
 """
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
@@ -290,3 +295,116 @@ def test_separators_follow_the_language():
     with translation.override("zh-hans"):
         assert join_list(["甲", "乙"]) == "甲、乙"
         assert join_clauses(["甲", "乙"]) == "甲；乙"
+
+
+# --- label colons and list separators in templates ----------------------------------------------
+
+
+def section(body: str, start: str, end: str) -> str:
+    return body.split(start, 1)[1].split(end, 1)[0]
+
+
+def test_the_import_preview_labels_use_the_readers_colon_and_separators(client, clerk):
+    client.force_login(clerk)
+    csv = (
+        "region_code,indicator_code,year,value\n"
+        f"130528,PQ_SAMPLING_PASS,{YEAR - 1},96\n"
+        f"130528,PQ_SAMPLING_PASS,{YEAR},97\n"
+    ).encode()
+
+    def preview() -> str:
+        response = client.post(
+            "/import/",
+            {"file": SimpleUploadedFile("figures.csv", csv, content_type="text/csv"), "status": "draft"},
+        )
+        assert response.status_code == 200
+        return section(response.content.decode(), '<ul class="summary">', "</ul>")
+
+    summary = preview()
+    assert "<li>文件：figures.csv</li>" in summary
+    assert "<li>导入后状态：草稿</li>" in summary
+    assert '<li>新增 <b id="n-create">2</b> 条，更新 <b id="n-update">0</b> 条，与现有数据相同' in summary
+    assert f"<li>地区：宁晋县；年度：{YEAR - 1}、{YEAR}</li>" in summary
+
+    english(client)
+    summary = preview()
+    assert "<li>File: figures.csv</li>" in summary
+    assert "<li>Status after import: Draft</li>" in summary
+    assert '<li>New <b id="n-create">2</b> records, Update <b id="n-update">0</b> records, same as' in summary
+    assert f"<li>Region: 宁晋县; Year: {YEAR - 1}, {YEAR}</li>" in summary
+    for mark in ("：", "；", "、", "，"):
+        assert mark not in summary
+
+
+def test_assessment_pages_label_and_list_in_the_readers_language(client, cycle):  # noqa: F811
+    from assessments import services as assessment_services
+
+    cycle.to_review()
+    for code in (NINGJIN, JULU):
+        assessment_services.county_review_pass(actor=cycle.users["reviewer"], row=cycle.row(code))
+    assessment_services.group_save(
+        actor=cycle.users["reviewer"],
+        assessment=cycle.assessment,
+        name="第一核查组",
+        members=[cycle.users["verifier_a"], cycle.users["verifier_b"]],
+        leader=cycle.users["verifier_a"],
+        regions=[cycle.counties[NINGJIN]],
+    )
+    base = f"/assessments/{cycle.assessment.pk}"
+
+    client.force_login(cycle.users["reviewer"])
+    body = client.get(f"{base}/groups/").content.decode()
+    assert "<td>核查员甲、核查员乙</td>" in body
+    assert "尚未分配核查组的地区：巨鹿县</p>" in body
+    english(client)
+    body = client.get(f"{base}/groups/").content.decode()
+    assert "<td>核查员甲, 核查员乙</td>" in body
+    assert "Regions without a verification team: 巨鹿县</p>" in body
+
+    client.force_login(cycle.staff(NINGJIN))
+    body = client.get(f"{base}/regions/{NINGJIN}/").content.decode()
+    assert 'Current stage of this region: <span class="stage-badge' in body
+    assert " · On-site verification team: 第一核查组" in body
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    body = client.get(f"{base}/regions/{NINGJIN}/").content.decode()
+    assert '本地区所处阶段：<span class="stage-badge' in body
+    assert " · 现场核查组：第一核查组" in body
+
+
+def test_no_template_writes_a_chinese_separator_outside_translated_text():
+    """A "：", "；" or "、" written in a template reads oddly in English ("File：x.xlsx"): write
+    {% translate "：" context "label colon" %}, or the "list separator" / "clause separator"
+    entries, which keep Chinese pages unchanged. Text inside translate tags is the catalogue's."""
+    templates = Path(settings.BASE_DIR) / "templates"
+    chinese_by_design = (
+        "500.html",  # static page, served without the i18n machinery
+        "reports/pdf/",  # the official report and notice documents are Chinese
+    )
+    translated = re.compile(
+        r"\{%\s*(?:translate|trans)\s+(?:\"[^\"]*\"|'[^']*')[^%]*%\}"
+        r"|\{%\s*blocktranslate\b.*?\{%\s*endblocktranslate\s*%\}"
+        r"|\{#.*?#\}|\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}"
+        r"|_\(\"[^\"]*\"\)|_\('[^']*'\)",
+        re.S,
+    )
+    found = []
+    for path in sorted(templates.rglob("*.html")):
+        name = path.relative_to(templates).as_posix()
+        if name.startswith(chinese_by_design):
+            continue
+        for line in translated.sub("", path.read_text(encoding="utf-8")).splitlines():
+            if re.search("[：；、]", line):
+                found.append(f"{name}: {line.strip()}")
+    assert found == []
+
+
+def test_the_label_colon_follows_the_language():
+    from django.template import engines
+
+    template = engines["django"].from_string(
+        '{% load i18n %}{% translate "文件" %}{% translate "：" context "label colon" %}x.xlsx'
+    )
+    with translation.override("en"):
+        assert template.render() == "File: x.xlsx"
+    with translation.override("zh-hans"):
+        assert template.render() == "文件：x.xlsx"
