@@ -160,3 +160,18 @@ def test_reviewers_score_blind_until_the_notice(client, two, experts, bureau, sc
         client.get(f"/api/v1/awards/applications/{mine.pk}/").json()["scores"]["document_review"]["mean"]
         == "800.00"
     )
+
+
+def test_a_stage_change_without_a_user_is_shown_as_made_by_the_system(client, two, bureau):
+    from awards.models import ApplicationEvent
+    from tests.quality_city.test_english import english
+
+    mine, _ = two
+    ApplicationEvent.objects.create(
+        application=mine, from_stage=Stage.DOCUMENT_REVIEW, to_stage=Stage.DOCUMENT_REVIEW, by=None
+    )
+    client.force_login(bureau)
+    url = reverse("awards:application_detail", args=[mine.pk])
+    assert " 系统：" in client.get(url).content.decode()
+    body = english(client).get(url).content.decode()
+    assert " System: " in body and "系统" not in body
