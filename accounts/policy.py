@@ -23,6 +23,7 @@ Segregation of duties: nobody approves a figure they entered themselves
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -116,18 +117,122 @@ def _profile(user: AbstractBaseUser | AnonymousUser):
     if descriptor is not None and not descriptor.is_cached(user):
         # Every check reads the profile's region: load both in one query and cache the
         # profile on the user as `user.profile` would (None too: Django caches a miss).
-        from accounts.models import Profile
-
-        found = list(Profile.objects.select_related("region").filter(user_id=user.pk)[:1])
-        profile = found[0] if found else None
-        if profile is None:
-            descriptor.related.set_cached_value(user, None)
-        else:
-            user.profile = profile  # type: ignore[union-attr]
+        _remember(user, _load_profile(user.pk))
     try:
         return user.profile  # type: ignore[union-attr]
     except Exception:  # RelatedObjectDoesNotExist: a user without a region has no rights
         return None
+
+
+def _remember(user, profile) -> None:
+    if profile is None:
+        user.__class__.profile.related.set_cached_value(user, None)
+    else:
+        user.profile = profile  # type: ignore[union-attr]
+
+
+def _load_profile(user_id: int):
+    """``Profile.objects.select_related("region").filter(user_id=user_id).first()``, as a
+    hand-written SELECT: every request of a signed-in user asks the policy at least once,
+    and building the ORM query took three times as long as PostgreSQL takes to answer it.
+    Values are typed by the fields' own database converters (the roles' JSON), so the
+    instances are those the ORM builds (tests/accounts/test_policy_fast_reads.py)."""
+    from django.db import connection
+
+    from accounts.models import Profile
+    from indicators.models import Region
+
+    columns, _fields = _profile_columns()
+    sql = (
+        f"SELECT {columns} FROM {Profile._meta.db_table} pf"  # noqa: S608 (names from the models' _meta)
+        f" JOIN {Region._meta.db_table} pfr ON pfr.id = pf.{Profile._meta.get_field('region').column}"
+        f" WHERE pf.{Profile._meta.get_field('user').column} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id])
+        row = cursor.fetchone()
+    return None if row is None else _profile_from_row(row)
+
+
+@functools.cache
+def _profile_columns() -> tuple[str, tuple]:
+    """The SELECT columns of a profile (alias ``pf``) and its region (``pfr``), and their fields."""
+    from accounts.models import Profile
+    from indicators.models import Region
+
+    pf, rf = Profile._meta.concrete_fields, Region._meta.concrete_fields
+    columns = ", ".join([f"pf.{f.column}" for f in pf] + [f"pfr.{f.column}" for f in rf])
+    return columns, (*pf, *rf)
+
+
+def _profile_from_row(row):
+    """The Profile (its region loaded) of `row`, read by :func:`_profile_columns`; None when
+    the row has no profile (a LEFT JOIN that found none)."""
+    from django.db import connection
+
+    from accounts.models import Profile
+    from indicators.models import Region
+
+    if row[0] is None:
+        return None
+    _columns, fields = _profile_columns()
+    values = [_from_db(field, value, connection) for field, value in zip(fields, row, strict=True)]
+    n = len(Profile._meta.concrete_fields)
+    profile = Profile.from_db(connection.alias, [f.attname for f in fields[:n]], values[:n])
+    profile.region = Region.from_db(connection.alias, [f.attname for f in fields[n:]], values[n:])
+    return profile
+
+
+def profile_to_load(user: AbstractBaseUser | AnonymousUser) -> int | None:
+    """The id of a signed-in user whose profile the policy has not loaded yet, else None.
+
+    A page whose first query reads a row anyway can bring the profile along
+    (:func:`profile_join`, :func:`remember_profile`) and spare the policy its own query.
+    """
+    if not getattr(user, "is_authenticated", False) or getattr(user, "pk", None) is None:
+        return None
+    descriptor = getattr(user.__class__, "profile", None)
+    if descriptor is None or descriptor.is_cached(user):
+        return None
+    return user.pk
+
+
+def profile_join() -> tuple[str, str, int]:
+    """SELECT columns and LEFT JOINs that add a user's profile and its region to another
+    query's row (the joins take the user id as their one %s parameter), and the number
+    of columns; hand the row's values of those columns to :func:`remember_profile`."""
+    from accounts.models import Profile
+    from indicators.models import Region
+
+    columns, fields = _profile_columns()
+    joins = (
+        f" LEFT JOIN {Profile._meta.db_table} pf ON pf.{Profile._meta.get_field('user').column} = %s"
+        f" LEFT JOIN {Region._meta.db_table} pfr ON pfr.id = pf.{Profile._meta.get_field('region').column}"
+    )
+    return columns, joins, len(fields)
+
+
+def remember_profile(user: AbstractBaseUser | AnonymousUser, values) -> None:
+    """Keep on `user` the profile read through :func:`profile_join` (all None: the user
+    has none), exactly as the policy's own query would have loaded it."""
+    _remember(user, _profile_from_row(values))
+
+
+def _from_db(field, value, connection):
+    """`value` as the ORM returns it for `field` (the backend's and the field's converters)."""
+    col, converters = _column_converters(connection.vendor, field)
+    for convert in converters:
+        value = convert(value, col, connection)
+    return value
+
+
+@functools.cache
+def _column_converters(vendor: str, field) -> tuple:
+    # `vendor` is only part of the cache key: SQLite converts more than PostgreSQL.
+    from django.db import connection
+
+    col = field.get_col(field.model._meta.db_table)
+    return col, tuple(connection.ops.get_db_converters(col) + col.get_db_converters(connection))
 
 
 def user_region(user: AbstractBaseUser | AnonymousUser) -> Region | None:
@@ -181,9 +286,43 @@ def published_to(user: AbstractBaseUser | AnonymousUser, region: Region, year: i
     "Currently published" only: a reopened assessment's live scores are being
     corrected (its earlier versions stay readable on the assessment's results page).
     """
-    from assessments.selectors import published_to_user
+    home = user_region(user)
+    if home is None:
+        return False
+    # Hand-written (`_published_to_sql`): every score page asks this for each ancestor crumb
+    # the user cannot READ, and building the three-table ORM query took longer than
+    # PostgreSQL takes to answer it (tests/accounts/test_policy_fast_reads.py checks it against
+    # the ORM's `assessments.selectors.published_to_user`).
+    from django.db import connection
 
-    return published_to_user(user, region, year)
+    from assessments.models import Stage
+
+    sql, params = _published_to_sql(year is not None), [region.pk, Stage.PUBLISHED.value]
+    if year is not None:
+        params.append(year)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        paths = [row[0] for row in cursor.fetchall()]
+    return any(home.path.startswith(p) for p in paths)
+
+
+@functools.cache
+def _published_to_sql(with_year: bool) -> str:
+    """The assessing regions' paths of the published assessments covering a region (and year)."""
+    from assessments.models import Assessment, AssessmentRegion
+    from indicators.models import Region
+
+    def col(model, name: str) -> str:
+        return model._meta.get_field(name).column
+
+    a, ar, r = Assessment._meta.db_table, AssessmentRegion._meta.db_table, Region._meta.db_table
+    return (
+        f"SELECT r.{col(Region, 'path')} FROM {ar} ar"  # noqa: S608 (names from the models' _meta)
+        f" JOIN {a} a ON a.id = ar.{col(AssessmentRegion, 'assessment')}"
+        f" JOIN {r} r ON r.id = a.{col(Assessment, 'assessing_region')}"
+        f" WHERE ar.{col(AssessmentRegion, 'region')} = %s AND a.{col(Assessment, 'stage')} = %s"
+        + (f" AND a.{col(Assessment, 'year')} = %s" if with_year else "")
+    )
 
 
 def can_verify_county(
@@ -262,17 +401,16 @@ def reads_any_region(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 
 def acts_on_any_region(user: AbstractBaseUser | AnonymousUser, action: Action | str) -> bool:
-    """``regions_for(user, action).exists()``, without the query when a rule of the user's
-    roles covers their own region (the site navigation asks this on every page)."""
+    """``regions_for(user, action).exists()``, without the query (or the queryset) when the
+    user's roles decide it: a rule covering their own region means at least that region,
+    no rule at all means none (the site navigation asks this on every page)."""
     profile = _profile(user)
-    if (
-        profile is not None
-        and getattr(user, "is_active", False)
-        and any(
-            role in profile.roles and where in ("own", "subtree") for role, where in _RULES[Action(action)]
-        )
-    ):
-        return True  # "own" or "subtree": at least the user's own region
+    if profile is not None and getattr(user, "is_active", False):
+        held = [where for role, where in _RULES[Action(action)] if role in profile.roles]
+        if any(where in ("own", "subtree") for where in held):
+            return True  # at least the user's own region
+        if not held and not getattr(user, "is_superuser", False):
+            return False  # regions_for unites nothing: Region.objects.none()
     return regions_for(user, action).exists()
 
 

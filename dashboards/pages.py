@@ -235,6 +235,22 @@ class Page:
             chart.figure = build()
         self.charts[chart.key] = chart
 
+    def release(self) -> None:
+        """Drop the charts' figures and data once the page is rendered.
+
+        Django's template Context refers to itself (Context <-> ContextDict), so the
+        context of a rendered page, and everything in it, waits for the cyclic garbage
+        collector, which then traverses every cell of a heat map. Dropping the bulky
+        parts here lets reference counting free them when the view returns.
+        """
+        for chart in self.charts.values():
+            chart.figure = None
+            chart.source = _released
+
+
+def _released() -> pd.DataFrame:
+    raise RuntimeError("the page was rendered and its chart data released")
+
 
 def _f(value: Decimal | float | None) -> float | None:
     if value is None:

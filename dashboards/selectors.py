@@ -26,6 +26,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Case, Count, F, Field, Q, Subquery, Sum, Value, When
 
+from accounts import policy
 from indicators.models import Figure, Indicator, Plan, Region, RegionScore, Target, TargetScore
 
 # Which figure value a basis reads: `self` is what the region reported (drafts are
@@ -106,19 +107,33 @@ _REGION_FIELDS = tuple(Region._meta.concrete_fields)
 _REGION_COLUMNS = [f.column for f in _REGION_FIELDS]
 # The region and the two levels above it (province > city > county): the page's
 # breadcrumbs need the ancestors, and one join is cheaper than a second query.
-_REGION_CHAIN_SQL = (
-    f"SELECT {', '.join(f'{t}.{c}' for t in ('r', 'p', 'g') for c in _REGION_COLUMNS)}"  # noqa: S608 (column names)
+_REGION_CHAIN_COLUMNS = ", ".join(f"{t}.{c}" for t in ("r", "p", "g") for c in _REGION_COLUMNS)
+_REGION_CHAIN_JOINS = (
     " FROM indicators_region r LEFT JOIN indicators_region p ON p.id = r.parent_id"
-    " LEFT JOIN indicators_region g ON g.id = p.parent_id WHERE r.code = %s"
+    " LEFT JOIN indicators_region g ON g.id = p.parent_id"
 )
+_REGION_CHAIN_SQL = f"SELECT {_REGION_CHAIN_COLUMNS}{_REGION_CHAIN_JOINS} WHERE r.code = %s"
 
 
-def region_by_code(code: str) -> Region | None:
-    """The region, with its parent and grandparent loaded (``region.parent.parent``)."""
-    rows = _fetch(_REGION_CHAIN_SQL, [code], _REGION_FIELDS * 3)
+def region_by_code(code: str, user=None) -> Region | None:
+    """The region, with its parent and grandparent loaded (``region.parent.parent``).
+
+    With a signed-in `user` whose profile the permission policy has not read yet, the
+    same query brings the profile along (``policy.profile_join``) and hands it to the
+    policy: the page's permission check then needs no query of its own.
+    """
+    user_id = policy.profile_to_load(user) if user is not None else None
+    n = len(_REGION_FIELDS)
+    if user_id is None:
+        rows = _fetch(_REGION_CHAIN_SQL, [code], _REGION_FIELDS * 3)
+    else:
+        columns, joins, width = policy.profile_join()
+        sql = f"SELECT {_REGION_CHAIN_COLUMNS}, {columns}{_REGION_CHAIN_JOINS}{joins} WHERE r.code = %s"
+        rows = _fetch(sql, [user_id, code], _REGION_FIELDS * 3 + (None,) * width)
+        if rows:
+            policy.remember_profile(user, rows[0][3 * n :])
     if not rows:
         return None
-    n = len(_REGION_FIELDS)
     names = [f.attname for f in _REGION_FIELDS]
     chain = [
         Region.from_db(connection.alias, names, rows[0][i * n : (i + 1) * n])

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import gc
+from collections.abc import Callable
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,9 +27,36 @@ FILTERS_SHOWN = {
 }
 
 
+def _without_cycle_collection(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Run the view with Python's cyclic garbage collector paused.
+
+    A comparison page holds a few thousand young containers while it builds (heat-map
+    cells, chart lists, the template context); each automatic collection during the
+    request traverses all of them again although none is garbage yet (about 2 ms of a
+    30 ms comparison, 0.5 ms of an overview). Reference counting frees them when the
+    view returns (``Page.release`` drops what the template context's own reference
+    cycle would keep); the few cycles a request leaves behind are collected at the next
+    automatic collection after it. Only the call that paused the collector turns it back
+    on, so a collector that was off stays off and nested or concurrent requests end with
+    it on.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs) -> HttpResponse:
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return view(*args, **kwargs)
+        finally:
+            if paused:
+                gc.enable()
+
+    return wrapper
+
+
 def _get_region_for_user(request: HttpRequest, code: str, page: str) -> Region:
     """The region of the URL, or 404; PermissionDenied (403) outside what the user may read."""
-    region = selectors.region_by_code(code)
+    region = selectors.region_by_code(code, user=request.user)
     if region is None:
         raise Http404("地区不存在")
     if page in SCORE_PAGES:
@@ -84,6 +115,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboards/index.html", {"provinces": provinces})
 
 
+@_without_cycle_collection
 @login_required
 def dashboard(request: HttpRequest, code: str, page: str) -> HttpResponse:
     region = _get_region_for_user(request, code, page)
@@ -109,7 +141,9 @@ def dashboard(request: HttpRequest, code: str, page: str) -> HttpResponse:
         "category_label": dict(Indicator.Category.choices).get(f.category, "") if f.category else "",
         **built.context,
     }
-    return render(request, f"dashboards/{page}.html", context)
+    response = render(request, f"dashboards/{page}.html", context)
+    built.release()
+    return response
 
 
 @login_required

@@ -91,7 +91,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A NUL in the URL or body is a 400 before it can reach PostgreSQL (quality_city/resilience.py).
     "quality_city.resilience.RejectNulBytesMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's SessionMiddleware reading its database row with plain SQL (quality_city/sessions.py).
+    "quality_city.sessions.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -148,3 +148,40 @@ def test_option_filters_are_the_loops(language):
         for year in (None, 2015, 2023):
             years = [2024, 2023, 2015]
             assert tags.year_options(years, year) == _render(YEAR_LOOP, years=years, year=year)
+
+
+# templates/dashboards/_chart.html before chart_panels replaced its include loop (issue 9).
+CHART_LOOP = """{% for chart in charts %}<section class="dash-panel{% if chart.wide %} wide{% endif %}" id="panel-{{ chart.key }}">
+  <header class="dash-panel-head">
+    <h2>{{ chart.title }}</h2>
+    <a class="dash-csv" href="{{ chart.csv_url }}" download title="{% translate "下载本图数据（CSV）" %}">CSV</a>
+  </header>
+  {% if chart.note %}<p class="dash-note">{{ chart.note }}</p>{% endif %}
+  <div class="js-chart dash-chart" id="chart-{{ chart.key }}" data-figure="fig-{{ chart.key }}" data-filename="{{ chart.filename }}" role="img" aria-label="{{ chart.title }}"></div>
+  {{ chart.figure|figure_json:chart.key }}
+</section>
+{% endfor %}"""
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_chart_panels_are_the_include_loop(language):
+    from dashboards.pages import Chart
+
+    charts = [
+        Chart(
+            "heatmap",
+            NASTY,
+            lambda: None,
+            figure={"data": [{"type": "heatmap", "x": [NASTY, "乙县"], "z": [[1.5, None]]}], "layout": {}},
+            note="格内数字为完成率（%）<b>&",
+            wide=True,
+            csv_url="/dashboards/130500/compare/heatmap.csv?year=2015&basis=verified",
+            filename='邢台市_2015_"热力图"<>',
+        ),
+        Chart(
+            "ranking", "总分排名", lambda: None, figure={"data": [], "layout": {"height": 300}}, csv_url="/x"
+        ),
+    ]
+    with translation.override(language):
+        assert tags.chart_panels(charts) == _render(CHART_LOOP, charts=charts)
+        assert tags.chart_panels([]) == ""
