@@ -313,6 +313,15 @@ def _target_rows() -> dict[tuple, tuple]:
     }
 
 
+def assert_same_as_a_run_into_empty_tables(root, bases: list[str], year: int = 2015) -> None:
+    """The stored rows (merged run after run) are exactly those a run into empty tables stores."""
+    merged = score_rows_snapshot(year=year)
+    TargetScore.objects.all().delete()
+    RegionScore.objects.all().delete()
+    compute_scores(year=year, region=root, bases=bases)
+    assert score_rows_snapshot(year=year) == merged
+
+
 def test_a_rerun_with_unchanged_inputs_rewrites_no_target_score(two_counties, region):
     first = compute_scores(year=2015, region=region(XINGTAI))
     before = _target_rows()
@@ -356,12 +365,7 @@ def test_added_and_removed_targets_are_inserted_and_deleted(two_counties, region
     assert (run.target_changes.inserted, run.target_changes.deleted) == (1, 1)
     assert not TargetScore.objects.filter(region__code=LINCHENG, indicator__code="EN_LUBAN_AWARDS").exists()
     assert ts(XT_COUNTY, "PQ_GRADE_RATE", "self").status == "missing"
-    # The stored rows are exactly those of a run into an empty table.
-    merged = score_rows_snapshot(year=2015)
-    TargetScore.objects.all().delete()
-    RegionScore.objects.all().delete()
-    compute_scores(year=2015, region=region(XINGTAI), bases=["self"])
-    assert score_rows_snapshot(year=2015) == merged
+    assert_same_as_a_run_into_empty_tables(region(XINGTAI), ["self"])
 
 
 def test_the_command_says_when_nothing_was_rewritten(two_counties, capsys):
@@ -443,12 +447,7 @@ def test_a_rerun_compares_the_rows_of_changed_regions_only(two_counties, region,
     assert _digests()[(XT_COUNTY, "verified")] == digests[(XT_COUNTY, "verified")]
     assert _digests()[(LINCHENG, "verified")] != digests[(LINCHENG, "verified")]
 
-    # What is stored is what a run into empty tables stores.
-    merged = score_rows_snapshot(year=2015)
-    TargetScore.objects.all().delete()
-    RegionScore.objects.all().delete()
-    compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
-    assert score_rows_snapshot(year=2015) == merged
+    assert_same_as_a_run_into_empty_tables(region(XINGTAI), ["verified"])
 
 
 def test_a_region_that_loses_all_its_targets_loses_its_rows(two_counties, region):
