@@ -292,7 +292,7 @@ def published_to(user: AbstractBaseUser | AnonymousUser, region: Region, year: i
     # Hand-written (`_published_to_sql`): every score page asks this for each ancestor crumb
     # the user cannot READ, and building the three-table ORM query took longer than
     # PostgreSQL takes to answer it (tests/accounts/test_policy_fast_reads.py checks it against
-    # the ORM's `assessments.selectors.published_to_user`).
+    # the ORM query it replaced).
     from django.db import connection
 
     from assessments.models import Stage

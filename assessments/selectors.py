@@ -94,26 +94,6 @@ def verifiable_rows(user: Any, assessment: Assessment) -> list[AssessmentRegion]
     return [r for r in rows if policy.can_verify_county(user, r, write=False)]
 
 
-def published_to_user(user: Any, region: Region, year: int | None) -> bool:
-    """policy.published_to: is `region`'s `year` result currently published to `user`?
-
-    True when an assessment (of `year`, or of any year when None) is in the
-    通报 stage, covers `region`, and the user belongs to its assessing region.
-    A reopened assessment is not "currently published": its live scores are
-    being corrected; its earlier versions stay readable on the results page.
-    """
-    home = _home(user)
-    if home is None:
-        return False
-    qs = AssessmentRegion.objects.filter(region=region, assessment__stage=Stage.PUBLISHED)
-    if year is not None:
-        qs = qs.filter(assessment__year=year)
-    # order_by(): the model's default ordering would add two joins and a sort to a yes/no question
-    # that every score page with an ancestor crumb asks.
-    paths = qs.order_by().values_list("assessment__assessing_region__path", flat=True)
-    return any(home.path.startswith(p) for p in paths)
-
-
 # --- The stage board ------------------------------------------------------------------
 
 
