@@ -356,6 +356,7 @@ def score(
     cap: Decimal | float = 1.0,
     grade_cuts: Sequence[Decimal | float] = (90, 80, 60),
     basis: str = "self",
+    memo: MutableMapping | None = None,
     _force_exact: bool = False,
 ) -> ScoreResult:
     """Score every target and every (region, year) exactly as DESIGN §3 says.
@@ -392,6 +393,12 @@ def score(
     Raises ValueError on malformed input (missing columns, duplicate keys, unknown
     comparator / rule / aggregation, negative weights, item points outside
     [0, max_points], a target region absent from ``regions``, cap < 1, ...).
+
+    ``memo``: an optional dict the caller keeps between calls that share input
+    frames (e.g. both bases of one run share ``targets``, ``regions`` and
+    ``indicators``). What the engine reads from such a frame (the region tree, the
+    targets' parsed columns) is then worked out once; the result is the same as
+    without it. The frames must not be changed in between.
     """
     if basis not in BASES:
         raise ValueError(f"basis must be one of {BASES}, got {basis!r}")
@@ -414,8 +421,38 @@ def score(
         ["region_code", "indicator_code", "year", "comparator", "target", "weight"],
     )
     _require(indicators, "indicators", ["indicator_code", "aggregation"])
-    parent_of, children = _region_tree(regions)
+    parent_of, children = _memoized(memo, "regions", regions, lambda: _region_tree(regions))
+    aggregation = _memoized(memo, "indicators", indicators, lambda: _aggregations(indicators))
 
+    with localcontext(_CONTEXT):
+        return _score_frames(
+            figures,
+            targets,
+            items,
+            aggregation,
+            parent_of,
+            children,
+            cap_dec,
+            cuts_dec,
+            basis,
+            _force_exact,
+            memo,
+        )
+
+
+def _memoized(memo: MutableMapping | None, kind: str, frame: pd.DataFrame, build: Any) -> Any:
+    """``build()``, kept in ``memo`` for this very frame object (see ``score``)."""
+    if memo is None:
+        return build()
+    key = (kind, id(frame))
+    hit = memo.get(key)
+    # The memo keeps the frame itself, so its id cannot be reused by another.
+    if hit is None or hit[0] is not frame:
+        hit = memo[key] = (frame, build())
+    return hit[1]
+
+
+def _aggregations(indicators: pd.DataFrame) -> dict[str, str]:
     aggregation: dict[str, str] = {}
     for code, agg in zip(
         _str_column(indicators["indicator_code"], "indicators.indicator_code"),
@@ -425,11 +462,7 @@ def score(
         if agg not in AGGREGATIONS:
             raise ValueError(f"indicators: aggregation of {code} must be sum or none, not {agg!r}")
         aggregation[code] = agg
-
-    with localcontext(_CONTEXT):
-        return _score_frames(
-            figures, targets, items, aggregation, parent_of, children, cap_dec, cuts_dec, basis, _force_exact
-        )
+    return aggregation
 
 
 # The engine works in two tiers. Numbers with at most 4 decimals and below 2^53 in
@@ -495,20 +528,24 @@ def _numbers(series: pd.Series, convert: Any) -> _Numbers:
     return _Numbers(decimals[codes], ints[codes], fast[codes], present[codes], floats[codes])
 
 
-def _code_columns(*columns: tuple[pd.Series, str]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Code columns as positions in one sorted vocabulary of their texts.
+def _code_texts(series: pd.Series, what: str) -> tuple[np.ndarray, list[str]]:
+    """A code column factorized: (row -> distinct value, each distinct value's text).
 
-    Each column is hashed once (factorize) and only its distinct values are turned
-    into text (130500.0 -> "130500"); the rows then carry ints, which join, sort and
-    group in numpy. Positions follow the texts' sort order, so sorting by position
-    sorts by code.
+    Only the distinct values are turned into text (130500.0 -> "130500").
     """
-    parts = []
-    for series, what in columns:
-        codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        if (codes < 0).any():
-            raise ValueError(f"{what}: a value is missing")
-        parts.append((codes, [_code_text(u) for u in uniques]))
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if (codes < 0).any():
+        raise ValueError(f"{what}: a value is missing")
+    return codes, [_code_text(u) for u in uniques]
+
+
+def _code_columns(*parts: tuple[np.ndarray, list[str]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Code columns (each as `_code_texts` gives it) as positions in one sorted
+    vocabulary of their texts.
+
+    The rows then carry ints, which join, sort and group in numpy. Positions follow
+    the texts' sort order, so sorting by position sorts by code.
+    """
     vocabulary = np.array(sorted(set().union(*(texts for _, texts in parts))), dtype=object)
     index = pd.Index(vocabulary, dtype=object)
     positions = [
@@ -518,6 +555,37 @@ def _code_columns(*columns: tuple[pd.Series, str]) -> tuple[np.ndarray, list[np.
         for codes, texts in parts
     ]
     return vocabulary, positions
+
+
+def _target_values(
+    targets: pd.DataFrame,
+) -> tuple[np.ndarray, _Numbers, _Numbers, np.ndarray, _Numbers, np.ndarray]:
+    """The targets' comparators, target values, weights, rules, rule parameters and
+    veto flags, validated (the same for every basis)."""
+    comparators = np.array(
+        _by_distinct(
+            pd.Series(_str_column(targets["comparator"], "targets.comparator"), dtype=object),
+            _check_comparator,
+        ),
+        dtype=object,
+    )
+    t_num = _numbers(targets["target"], lambda v: _required_decimal(v, "targets.target"))
+    w_num = _numbers(targets["weight"], lambda v: _weight(v, "targets.weight"))
+    rules = np.array(
+        _by_distinct(
+            pd.Series(_optional_str_column(_column_or(targets, "rule", None)), dtype=object),
+            _check_rule,
+        ),
+        dtype=object,
+    )
+    k_num = _numbers(
+        _column_or(targets, "rule_param", None),
+        lambda v: (
+            _to_decimal(v, "targets.rule_param") if not _is_missing(v) else DEFAULT_DEDUCT_POINTS_PER_UNIT
+        ),
+    )
+    vetoes = np.array(_bool_column(_column_or(targets, "veto", False), "targets.veto"), dtype=bool)
+    return comparators, t_num, w_num, rules, k_num, vetoes
 
 
 def _first_duplicate(keys: np.ndarray) -> int | None:
@@ -573,17 +641,29 @@ def _score_frames(
     cuts: tuple[Decimal, Decimal, Decimal],
     basis: str,
     force_exact: bool,
+    memo: MutableMapping | None = None,
 ) -> ScoreResult:
     # ---------------------------------------------------------------- keys
-    region_vocab, (fig_r, tgt_r) = _code_columns(
-        (figures["region_code"], "figures.region_code"), (targets["region_code"], "targets.region_code")
+    fig_region_texts = _code_texts(figures["region_code"], "figures.region_code")
+    fig_indicator_texts = _code_texts(figures["indicator_code"], "figures.indicator_code")
+    tgt_region_texts, tgt_indicator_texts = _memoized(
+        memo,
+        "target codes",
+        targets,
+        lambda: (
+            _code_texts(targets["region_code"], "targets.region_code"),
+            _code_texts(targets["indicator_code"], "targets.indicator_code"),
+        ),
     )
-    indicator_vocab, (fig_i, tgt_i) = _code_columns(
-        (figures["indicator_code"], "figures.indicator_code"),
-        (targets["indicator_code"], "targets.indicator_code"),
-    )
+    region_vocab, (fig_r, tgt_r) = _code_columns(fig_region_texts, tgt_region_texts)
+    indicator_vocab, (fig_i, tgt_i) = _code_columns(fig_indicator_texts, tgt_indicator_texts)
     fig_years = np.array(_int_column(figures["year"], "figures.year"), dtype=np.int64)
-    years = np.array(_int_column(targets["year"], "targets.year"), dtype=np.int64)
+    years = _memoized(
+        memo,
+        "target years",
+        targets,
+        lambda: np.array(_int_column(targets["year"], "targets.year"), dtype=np.int64),
+    )
     n = len(years)
     all_years = np.concatenate([fig_years, years])
     first_year = int(all_years.min()) if len(all_years) else 0
@@ -609,29 +689,9 @@ def _score_frames(
     if dup is not None:
         key = code_key(tgt_r[dup], tgt_i[dup], years[dup])
         raise ValueError(f"targets row {dup + 1}: duplicate target {key}")
-    comparators = np.array(
-        _by_distinct(
-            pd.Series(_str_column(targets["comparator"], "targets.comparator"), dtype=object),
-            _check_comparator,
-        ),
-        dtype=object,
+    comparators, t_num, w_num, rules, k_num, vetoes = _memoized(
+        memo, "target values", targets, lambda: _target_values(targets)
     )
-    t_num = _numbers(targets["target"], lambda v: _required_decimal(v, "targets.target"))
-    w_num = _numbers(targets["weight"], lambda v: _weight(v, "targets.weight"))
-    rules = np.array(
-        _by_distinct(
-            pd.Series(_optional_str_column(_column_or(targets, "rule", None)), dtype=object),
-            _check_rule,
-        ),
-        dtype=object,
-    )
-    k_num = _numbers(
-        _column_or(targets, "rule_param", None),
-        lambda v: (
-            _to_decimal(v, "targets.rule_param") if not _is_missing(v) else DEFAULT_DEDUCT_POINTS_PER_UNIT
-        ),
-    )
-    vetoes = np.array(_bool_column(_column_or(targets, "veto", False), "targets.veto"), dtype=bool)
 
     used_regions = region_vocab[np.unique(tgt_r)].tolist() if n else []
     unknown_regions = sorted(set(used_regions) - parent_of.keys())
@@ -665,17 +725,17 @@ def _score_frames(
     is_sum = sums[tgt_i] if n else np.zeros(0, bool)
     need_roll = np.flatnonzero(~has_own & is_sum)
     if len(need_roll):
+        # Own figures of the indicators that roll up somewhere (others are never asked for).
+        rolling = np.flatnonzero(fig_values.present & np.isin(fig_i, tgt_i[need_roll]))
         own: dict[tuple[str, str, int], Decimal] = {
             code_key(r, i, y): v
-            for r, i, y, v, p in zip(
-                fig_r.tolist(),
-                fig_i.tolist(),
-                fig_years.tolist(),
-                fig_values.decimals.tolist(),
-                fig_values.present.tolist(),
+            for r, i, y, v in zip(
+                fig_r[rolling].tolist(),
+                fig_i[rolling].tolist(),
+                fig_years[rolling].tolist(),
+                fig_values.decimals[rolling].tolist(),
                 strict=True,
             )
-            if p
         }
         rolled: dict[tuple[str, str, int], Decimal | None] = {}
 
@@ -706,11 +766,10 @@ def _score_frames(
     higher = comparators == ">="
     is_ratio, is_threshold = rules == "ratio", rules == "threshold"
     is_deduct = ~(is_ratio | is_threshold)
-    bad_k = np.flatnonzero(
-        present & is_deduct & np.array([k is not None and k < 0 for k in k_num.decimals], dtype=bool)
-    )
-    if len(bad_k):
-        i = int(bad_k[0])
+    deducting = np.flatnonzero(present & is_deduct)
+    bad_k = [i for i in deducting.tolist() if k_num.decimals[i] is not None and k_num.decimals[i] < 0]
+    if bad_k:
+        i = bad_k[0]
         raise ValueError(f"targets row {i + 1}: deduct rule_param {k_num.decimals[i]} is negative")
 
     A, T, W, K = a_int, t_num.ints, w_num.ints, k_num.ints
@@ -1086,17 +1145,52 @@ def _frame_section(position: int, frame: pd.DataFrame | Mapping[str, Any] | None
     # and every cell as the rank of its text in that vocabulary. The rows of
     # ranks are then sorted, so neither row order nor which of several equal
     # numbers came first changes the digest; vocabulary + rows fix the values.
-    ranks = []
+    ranks, sizes = [], []
     for name in columns:
         codes, uniques = pd.factorize(frame[by_name[name]], use_na_sentinel=True)
-        canon = [_canonical(u) for u in uniques] + [_canonical(None)]
+        canon = [*_canonical_texts(uniques), _canonical(None)]
         vocabulary = sorted(set(canon))
         rank_of = {text: rank for rank, text in enumerate(vocabulary)}
         parts.append(f"{len(vocabulary)}\n".encode())
         parts.append("".join(vocabulary).encode())
         ranks.append(np.array([rank_of[text] for text in canon], dtype="<i8")[codes])
+        sizes.append(len(vocabulary))
     if ranks and len(frame):
-        matrix = np.column_stack(ranks)
-        matrix = matrix[np.lexsort(matrix.T[::-1])]
+        matrix = np.column_stack(ranks)[_row_order(ranks, sizes)]
         parts.append(np.ascontiguousarray(matrix, dtype="<i8").tobytes())
     return b"".join(parts)
+
+
+def _canonical_texts(uniques: Any) -> list[str]:
+    """`_canonical` of each value; plain str values (most code and COPY text columns) directly."""
+    values = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
+    if all(type(value) is str for value in values):
+        return [f"{len(value) + 2}|s:{value}" for value in values]  # = _canonical(value)
+    return [_canonical(value) for value in values]
+
+
+def _row_order(ranks: list[np.ndarray], sizes: list[int]) -> np.ndarray:
+    """The order that sorts the rows of the rank columns by column 0, then 1, ...
+
+    The same order as ``np.lexsort`` of the columns (last key first), with fewer
+    keys: consecutive columns are packed into one int64 (mixed radix, each column's
+    ranks lie in [0, its vocabulary size)) while the product of sizes stays below
+    2**62, so a national frame usually sorts on a single key.
+    """
+    keys: list[np.ndarray] = []
+    key: np.ndarray | None = None
+    span = 1
+    for column, size in zip(ranks, sizes, strict=True):
+        size = max(size, 1)
+        if key is not None and span * size < 2**62:
+            key = key * size + column
+            span *= size
+        else:
+            if key is not None:
+                keys.append(key)
+            key, span = column.astype(np.int64), size
+    if key is not None:
+        keys.append(key)
+    if len(keys) == 1:
+        return np.argsort(keys[0], kind="stable")
+    return np.lexsort(keys[::-1])

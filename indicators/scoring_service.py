@@ -96,10 +96,17 @@ class ScopeInputs:
     region_ids: dict[str, int]
     indicator_ids: dict[str, int]
     scheme: ScoringScheme
+    # Each target row's region and indicator id, aligned with `targets` (positional).
+    target_region_ids: np.ndarray | None = None
+    target_indicator_ids: np.ndarray | None = None
     _exact_targets: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+    # `_digest_cells` of the target columns both bases store unchanged (see `_store`).
+    _shared_digest_cells: dict | None = field(default=None, init=False, repr=False, compare=False)
     # What scoring.inputs_hash hashed for each frame: the targets, regions and
     # indicators are the same for both bases and are hashed once.
     hash_sections: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    # What the engine worked out from the frames both bases share (`scoring.score`'s memo).
+    engine_memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def figures(self, basis: str) -> pd.DataFrame:
         return self.figures_self if basis == Basis.SELF else self.figures_verified
@@ -108,12 +115,54 @@ class ScopeInputs:
         return self.items_self if basis == Basis.SELF else self.items_verified
 
     def exact_targets(self) -> pd.DataFrame:
-        """The targets as read (exact values), in the engine's output order, built once."""
+        """The targets as read (exact values) with their `region_id` and `indicator_id`,
+        in the engine's output order (by region code, year, indicator code), built once.
+
+        The order comes from the codes' ranks looked up by id: no sorting of text.
+        """
         if self._exact_targets is None:
-            self._exact_targets = self.targets.sort_values(
-                ["region_code", "year", "indicator_code"], kind="mergesort", ignore_index=True
+            targets = self.targets
+            region_ids = _aligned_ids(self.target_region_ids, targets["region_code"], self.region_ids)
+            indicator_ids = _aligned_ids(
+                self.target_indicator_ids, targets["indicator_code"], self.indicator_ids
             )
+            order = np.lexsort(
+                (
+                    _code_ranks(self.indicator_ids)[indicator_ids],
+                    targets["year"].to_numpy(dtype=np.int64),
+                    _code_ranks(self.region_ids)[region_ids],
+                )
+            )
+            exact = targets.take(order).reset_index(drop=True)
+            exact["region_id"] = region_ids[order]
+            exact["indicator_id"] = indicator_ids[order]
+            self._exact_targets = exact
         return self._exact_targets
+
+    def shared_digest_cells(self) -> dict[str, np.ndarray]:
+        """`_digest_cells` of the stored target columns that both bases take from the
+        exact targets unchanged, computed once per run."""
+        if self._shared_digest_cells is None:
+            exact = self.exact_targets()
+            self._shared_digest_cells = {
+                name: _digest_cells(exact[name]) for name in ("indicator_id", "target", "weight")
+            }
+        return self._shared_digest_cells
+
+
+def _aligned_ids(ids: np.ndarray | None, codes: pd.Series, id_of: dict[str, int]) -> np.ndarray:
+    """Ids aligned with `codes`: the ones read with them, or looked up by code."""
+    if ids is not None and len(ids) == len(codes):
+        return np.asarray(ids, dtype=np.int64)
+    return codes.map(id_of).to_numpy(dtype=np.int64)
+
+
+def _code_ranks(id_of: dict[str, int]) -> np.ndarray:
+    """A table id -> the rank of its code among all codes (sorted as text)."""
+    ranks = np.zeros(max(id_of.values(), default=0) + 1, dtype=np.int64)
+    for rank, code in enumerate(sorted(id_of)):
+        ranks[id_of[code]] = rank
+    return ranks
 
 
 @dataclass
@@ -199,16 +248,19 @@ def read_frame(
 def _codes(ids: pd.Series, code_of: dict[int, str]) -> pd.Series:
     """Primary keys -> codes through a lookup table (no join in the query).
 
-    The codes are a plain object column, like the text columns `read_frame` reads:
-    pandas' own string dtype is about twice as slow to factorize and iterate, which
-    the engine and the inputs hash do over every column.
+    A categorical column over all the table's codes (sorted): the engine and the
+    inputs hash factorize every code column, and a categorical one is factorized
+    by its integer positions instead of hashing 180,000 strings. Its values, and
+    so every result and digest, are the same as a column of plain str.
     """
     if not code_of:
         return pd.Series([], dtype=object)
-    table = np.empty(max(code_of) + 1, dtype=object)
-    for pk, code in code_of.items():
-        table[pk] = code
-    return pd.Series(table[ids.to_numpy(dtype=np.int64)], index=ids.index, dtype=object)
+    ordered = sorted(code_of.items(), key=lambda item: item[1])
+    position = np.full(max(code_of) + 1, -1, dtype=np.int64)
+    position[[pk for pk, _ in ordered]] = np.arange(len(ordered))
+    categories = pd.Index([code for _, code in ordered], dtype=object)
+    values = pd.Categorical.from_codes(position[ids.to_numpy(dtype=np.int64)], categories=categories)
+    return pd.Series(values, index=ids.index)
 
 
 def load_inputs(*, year: int, root: Region | None) -> ScopeInputs:
@@ -291,6 +343,8 @@ def load_inputs(*, year: int, root: Region | None) -> ScopeInputs:
         region_ids=region_ids,
         indicator_ids=indicator_ids,
         scheme=scheme,
+        target_region_ids=raw_targets["region_id"].to_numpy(dtype=np.int64),
+        target_indicator_ids=raw_targets["indicator_id"].to_numpy(dtype=np.int64),
     )
 
 
@@ -433,8 +487,8 @@ def _target_score_frame(
     return pd.DataFrame(
         {
             "run_id": run_id,
-            "region_id": out["region_code"].map(inputs.region_ids).to_numpy(),
-            "indicator_id": out["indicator_code"].map(inputs.indicator_ids).to_numpy(),
+            "region_id": exact["region_id"].to_numpy(),
+            "indicator_id": exact["indicator_id"].to_numpy(),
             "year": inputs.year,
             "basis": basis,
             "actual": out["actual"].to_numpy(),
@@ -650,7 +704,7 @@ def _digest_cells(values: pd.Series) -> np.ndarray:
     return array.astype(np.uint8).reshape(-1, 1)  # bool
 
 
-def _target_digests(frame: pd.DataFrame) -> dict[int, str]:
+def _target_digests(frame: pd.DataFrame, shared: dict[str, np.ndarray] | None = None) -> dict[int, str]:
     """Region id -> digest of that region's rows in `frame` (a `_target_score_frame`).
 
     The digest covers each row's indicator and every compared column, in the
@@ -658,11 +712,17 @@ def _target_digests(frame: pd.DataFrame) -> dict[int, str]:
     give a region the same digest exactly when they would store the same rows for
     it. blake2b with a 128-bit digest: telling two different sets of rows apart
     does not depend on luck in any practical sense.
+
+    `shared`: column name -> `_digest_cells` of that column of `frame`, already
+    computed (both bases store the same target, weight and indicator columns).
     """
     if frame.empty:
         return {}
+    shared = shared or {}
     columns = ["indicator_id", *_TARGET_SCORE_COMPARED]
-    cells = [_digest_cells(frame[name]) for name in columns]
+    cells = [shared[name] if name in shared else _digest_cells(frame[name]) for name in columns]
+    if any(len(c) != len(frame) for c in cells):
+        raise RuntimeError("scoring: shared digest cells do not match the target rows")
     layout = ",".join(f"{name}:{c.shape[1]}" for name, c in zip(columns, cells, strict=True)).encode()
     matrix = np.ascontiguousarray(np.hstack(cells))
     region = frame["region_id"].to_numpy(dtype=np.int64)
@@ -697,7 +757,7 @@ def _store(
     # A plain str: an Enum member (Basis.SELF) would be written by its name.
     basis_value = str(basis)
     target_frame = _target_score_frame(inputs, basis_value, result, run.pk)
-    digests = _target_digests(target_frame)
+    digests = _target_digests(target_frame, inputs.shared_digest_cells())
     region_frame = _region_score_frame(inputs, basis_value, result, run.pk, digests)
     stored_targets = TargetScore.objects.filter(**scope)
     # The engine gives every region with targets a total row and no other region
@@ -739,7 +799,13 @@ def _score_basis(inputs: ScopeInputs, basis: str, run: ScoreRun) -> RunSummary:
     figures, items = inputs.figures(basis), inputs.items(basis)
     params = _engine_params(inputs.scheme, basis)
     result = scoring.score(
-        figures, inputs.targets, items, inputs.regions, indicators=inputs.indicators, **params
+        figures,
+        inputs.targets,
+        items,
+        inputs.regions,
+        indicators=inputs.indicators,
+        memo=inputs.engine_memo,
+        **params,
     )
     targets, regions = _store(inputs, basis, result, run)
     run.region_rows, run.target_rows = len(result.regions), len(result.targets)
