@@ -178,6 +178,19 @@ def _is_missing(value: Any) -> bool:
 
 def _to_decimal(value: Any, what: str) -> Decimal | None:
     """A finite Decimal for ``value``; None when it is missing (None, NaN, NA, "")."""
+    if type(value) is str:  # the common case (COPY text): the same steps as below, fewer checks
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            dec = Decimal(text)
+        except ArithmeticError as exc:
+            raise ValueError(f"{what}: not a number: {value!r}") from exc
+        if dec.is_nan():
+            return None
+        if not dec.is_finite():
+            raise ValueError(f"{what}: not a finite number: {value!r}")
+        return dec
     if _is_missing(value):
         return None
     if isinstance(value, (bool, np.bool_)):
@@ -508,23 +521,18 @@ class _Numbers:
 def _numbers(series: pd.Series, convert: Any) -> _Numbers:
     """``convert`` (-> Decimal | None) once per distinct value, then spread to every row."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    size = len(uniques) + 1  # the last slot stands for missing cells (code -1)
-    decimals = np.empty(size, dtype=object)
-    ints = np.zeros(size, dtype=np.int64)
-    fast = np.zeros(size, dtype=bool)
-    present = np.zeros(size, dtype=bool)
-    floats = np.full(size, np.nan)
-    for j, value in enumerate([*uniques, None]):
-        if j == size - 1 and not (codes < 0).any():
-            break
-        dec = convert(value)
-        decimals[j] = dec
-        if dec is not None:
-            present[j] = True
-            floats[j] = float(dec)
-            n = _scaled(dec)
-            if n is not None:
-                ints[j], fast[j] = n, True
+    converted = [convert(value) for value in uniques]
+    # The last slot stands for missing cells (code -1); converted only when there are some.
+    converted.append(convert(None) if (codes < 0).any() else None)
+    scaled = [_scaled(dec) for dec in converted]
+    decimals = np.empty(len(converted), dtype=object)
+    decimals[:] = converted
+    present = np.fromiter((dec is not None for dec in converted), dtype=bool, count=len(converted))
+    floats = np.fromiter(
+        (np.nan if dec is None else float(dec) for dec in converted), dtype=np.float64, count=len(converted)
+    )
+    fast = np.fromiter((n is not None for n in scaled), dtype=bool, count=len(scaled))
+    ints = np.fromiter((0 if n is None else n for n in scaled), dtype=np.int64, count=len(scaled))
     return _Numbers(decimals[codes], ints[codes], fast[codes], present[codes], floats[codes])
 
 

@@ -933,3 +933,118 @@ def test_inputs_hash_treats_equal_numbers_alike_and_keeps_argument_order() -> No
     assert inputs_hash(floats, other) != inputs_hash(other, floats)
     assert inputs_hash(floats, None) != inputs_hash(floats)
     assert inputs_hash({"cap": 1.0, "basis": "self"}) != inputs_hash({"cap": 1.2, "basis": "self"})
+
+
+def _pinned_frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    small = pd.DataFrame(
+        {
+            "region_code": ["130521", "130522", "130521"],
+            "indicator_code": ["PQ_A", "PQ_A", "EN_B"],
+            "year": [2015, 2015, 2015],
+            "value": ["98.3000", None, "2"],
+            "veto": [True, False, True],
+        }
+    )
+    numbers = pd.DataFrame(
+        {"target": [Decimal("98.30"), 98.3, 7], "weight": [Decimal("4"), Decimal("6.5"), None]}
+    )
+    # Six columns of 2,003 distinct values each: more rows than one packed sort key holds.
+    wide = pd.DataFrame({f"c{k}": [f"{(i * (k + 7)) % 2003:04d}" for i in range(3000)] for k in range(6)})
+    return small, numbers, wide
+
+
+def test_inputs_hash_digests_stay_what_they_were() -> None:
+    """The digest is compared across program versions: an assessment is signed off on
+    one hash and published only if a new run gives the same, and report files are
+    kept by it. These values were computed before the hash was made faster
+    (session 5); any change to them must be deliberate."""
+    small, numbers, wide = _pinned_frames()
+    assert inputs_hash(small, numbers, {"cap": Decimal("1.2"), "basis": "self"}) == (
+        "e9d977b2971b7a9abb590185fb2eb73da547d00c88d69fb27638315ab538e89f"
+    )
+    assert inputs_hash(wide) == "1a2aa7d8f73e43bb9bc76e91800b3d439ab41f67d42c7f1b8076f8fdde75049a"
+    assert inputs_hash(small, None) == "3dbabe851bafb293ca9f6a58486cfc5e11d5a906287ad9bd0a87cbf9063c7d99"
+
+
+def test_inputs_hash_of_a_categorical_column_is_that_of_its_text() -> None:
+    small, _, wide = _pinned_frames()
+    as_categories = small.assign(
+        region_code=pd.Categorical(small["region_code"], categories=["130522", "130521", "139999"])
+    )
+    assert inputs_hash(as_categories, None) == inputs_hash(small, None)
+    assert inputs_hash(wide.astype("category")) == inputs_hash(wide)
+
+
+@given(
+    st.lists(st.integers(1, 3000), min_size=1, max_size=6),
+    st.integers(0, 40),
+    st.randoms(use_true_random=False),
+)
+@settings(max_examples=60, deadline=None)
+def test_the_hash_row_order_sorts_rows_as_lexsort_does(sizes, rows, rnd) -> None:
+    import numpy as np
+
+    from indicators.scoring import _row_order
+
+    ranks = [np.array([rnd.randrange(size) for _ in range(rows)], dtype=np.int64) for size in sizes]
+    matrix = np.column_stack(ranks) if rows else np.zeros((0, len(sizes)), dtype=np.int64)
+    expected = matrix[np.lexsort(matrix.T[::-1])] if rows else matrix
+    assert np.array_equal(matrix[_row_order(ranks, sizes)] if rows else matrix, expected)
+
+
+def _two_bases() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    targets = pd.DataFrame(
+        [
+            target("RATE", 10, region="130521"),
+            target("COUNT", 20, region="130521", rule="deduct", rule_param=2),
+            target("RATE", 10, region="130522", rule="threshold", veto=True),
+            target("COUNT", 20, region="130500"),
+        ],
+        columns=TARGET_INPUT_COLUMNS,
+    )
+    reported = pd.DataFrame(
+        [
+            figure("RATE", 9, region="130521"),
+            figure("COUNT", 12, region="130521"),
+            figure("RATE", 11, region="130522"),
+        ],
+        columns=FIGURE_COLUMNS,
+    )
+    approved = pd.DataFrame(
+        [figure("RATE", 8, region="130521"), figure("COUNT", 7, region="130522")], columns=FIGURE_COLUMNS
+    )
+    return targets, reported, approved
+
+
+def test_a_memo_shared_by_both_bases_gives_the_results_of_separate_calls() -> None:
+    targets, reported, approved = _two_bases()
+    memo: dict = {}
+    for basis, figures in (("self", reported), ("verified", approved), ("self", reported)):
+        shared = score(figures, targets, None, REGIONS, indicators=INDICATORS, basis=basis, memo=memo)
+        alone = score(figures, targets.copy(), None, REGIONS, indicators=INDICATORS, basis=basis)
+        pd.testing.assert_frame_equal(shared.targets, alone.targets)
+        pd.testing.assert_frame_equal(shared.regions, alone.regions)
+    assert any(key[0] == "target values" for key in memo)  # the memo was used
+
+
+def test_a_memo_never_answers_for_another_frame() -> None:
+    targets, reported, _ = _two_bases()
+    memo: dict = {}
+    score(reported, targets, None, REGIONS, indicators=INDICATORS, memo=memo)
+    changed = targets.assign(target=[5, 20, 10, 20], weight=[1, 4, 4, 4])
+    with_memo = score(reported, changed, None, REGIONS, indicators=INDICATORS, memo=memo)
+    alone = score(reported, changed, None, REGIONS, indicators=INDICATORS)
+    pd.testing.assert_frame_equal(with_memo.targets, alone.targets)
+    assert (
+        with_memo.targets["weight"].tolist()
+        != score(reported, targets, None, REGIONS, indicators=INDICATORS).targets["weight"].tolist()
+    )
+
+
+def test_a_memo_does_not_keep_a_validation_error_from_being_raised_again() -> None:
+    targets, reported, _ = _two_bases()
+    bad = targets.assign(comparator=[">=", "=", ">=", ">="])
+    memo: dict = {}
+    for _ in range(2):
+        with pytest.raises(ValueError, match="comparator"):
+            score(reported, bad, None, REGIONS, indicators=INDICATORS, memo=memo)

@@ -549,3 +549,34 @@ def test_the_inputs_hash_reuses_the_shared_frames_and_stays_the_same(two_countie
     assert scoring.inputs_hash(inputs.figures("self"), other, sections=sections) == scoring.inputs_hash(
         inputs.figures("self"), other
     )
+
+
+def test_rows_are_stored_under_the_right_ids_when_ids_do_not_follow_code_order(catalog, region):
+    """The stored rows take their region and indicator ids from the targets as read,
+    put in the engine's order (by code) through each code's rank: regions created
+    in reverse code order, and indicators whose catalogue order is not their code
+    order (EN_ < PQ_), must still land on their own rows."""
+    from indicators.models import Region
+
+    xingtai = region(XINGTAI)
+    created = [
+        Region.objects.create(
+            code=code, name=f"县{code}", level="county", parent=xingtai, path=f"{xingtai.path}{code}/"
+        )
+        for code in ("130599", "130598", "130597")
+    ]
+    assert [r.pk for r in created] == sorted(r.pk for r in created)  # ids rise as codes fall
+    for n, county in enumerate(created):
+        tgt(county.code, "PQ_SAMPLING_PASS", 2015, 98, weight=4)
+        tgt(county.code, "EN_LUBAN_AWARDS", 2015, 2, weight=6)
+        fig(county.code, "PQ_SAMPLING_PASS", 2015, 90 + n)
+        fig(county.code, "EN_LUBAN_AWARDS", 2015, n)
+
+    compute_scores(year=2015, region=xingtai)
+
+    for n, county in enumerate(created):
+        assert ts(county.code, "PQ_SAMPLING_PASS", "verified").actual == D(90 + n)
+        assert ts(county.code, "PQ_SAMPLING_PASS", "verified").target == D(98)
+        assert ts(county.code, "EN_LUBAN_AWARDS", "verified").actual == D(n)
+        assert ts(county.code, "EN_LUBAN_AWARDS", "verified").weight == D(6)
+    assert_same_as_a_run_into_empty_tables(xingtai, ["self", "verified"])
