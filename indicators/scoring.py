@@ -286,6 +286,13 @@ def _int_column(series: pd.Series, what: str) -> list[int]:
     return _by_distinct(series, convert)
 
 
+def _int_array(series: pd.Series, what: str) -> np.ndarray:
+    """`_int_column` as an int64 array; an integer column is taken as it is."""
+    if series.dtype.kind == "i" and not isinstance(series.dtype, pd.CategoricalDtype):
+        return series.to_numpy(dtype=np.int64)
+    return np.array(_int_column(series, what), dtype=np.int64)
+
+
 def _bool_column(series: pd.Series, what: str) -> list[bool]:
     def convert(value: Any) -> bool:
         if _is_missing(value):
@@ -665,13 +672,8 @@ def _score_frames(
     )
     region_vocab, (fig_r, tgt_r) = _code_columns(fig_region_texts, tgt_region_texts)
     indicator_vocab, (fig_i, tgt_i) = _code_columns(fig_indicator_texts, tgt_indicator_texts)
-    fig_years = np.array(_int_column(figures["year"], "figures.year"), dtype=np.int64)
-    years = _memoized(
-        memo,
-        "target years",
-        targets,
-        lambda: np.array(_int_column(targets["year"], "targets.year"), dtype=np.int64),
-    )
+    fig_years = _int_array(figures["year"], "figures.year")
+    years = _memoized(memo, "target years", targets, lambda: _int_array(targets["year"], "targets.year"))
     n = len(years)
     all_years = np.concatenate([fig_years, years])
     first_year = int(all_years.min()) if len(all_years) else 0
@@ -930,7 +932,7 @@ def _score_frames(
             "region_code": pd.Series(regions, dtype=object),
             "indicator_code": pd.Series(indicators, dtype=object),
             "year": pd.Series(years, dtype="int64"),
-            "basis": pd.Series([basis] * n, dtype=object),
+            "basis": pd.Series(np.full(n, basis, dtype=object), dtype=object),
             "actual": actual_out.astype("float64"),
             "target": t_num.floats,
             "comparator": pd.Series(comparators, dtype=object),
@@ -945,7 +947,9 @@ def _score_frames(
         columns=TARGET_COLUMNS,
     )
     if n:
-        targets_out = targets_out.take(np.lexsort((tgt_i, years, tgt_r))).reset_index(drop=True)
+        order = np.lexsort((tgt_i, years, tgt_r))
+        if not np.array_equal(order, np.arange(n)):  # targets given in this order need no copy
+            targets_out = targets_out.take(order).reset_index(drop=True)
     regions_out = pd.DataFrame(
         {
             "region_code": pd.Series(g_region, dtype=object),

@@ -203,7 +203,12 @@ def scheme_for_scoring() -> ScoringScheme:
 
 
 def read_frame(
-    qs: QuerySet, columns: list[str], *, ints: tuple[str, ...] = (), bools: tuple[str, ...] = ()
+    qs: QuerySet,
+    columns: list[str],
+    *,
+    ints: tuple[str, ...] = (),
+    bools: tuple[str, ...] = (),
+    categories: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """The rows of a `values_list` queryset as a data frame with `columns`.
 
@@ -211,6 +216,11 @@ def read_frame(
     parsed by pandas' C reader: numbers stay the exact text PostgreSQL prints
     ("98.3000"), which the engine reads as Decimal. Elsewhere the ORM fetches the
     rows (Decimals). `ints` and `bools` name columns converted to int / bool.
+
+    `categories` name text columns returned as categoricals of their exact text: the
+    engine and the inputs hash factorize every column, a categorical one by its
+    integer codes, so each column's 180,000 strings are hashed once here rather
+    than at every use. Values (and so scores and digests) are the same.
     """
     qs = qs.order_by()  # models' default orderings would only add joins and a sort
     if connection.vendor != "postgresql":
@@ -242,6 +252,9 @@ def read_frame(
     )
     for name in bools:
         frame[name] = frame[name] == "t"
+    for name in categories:
+        codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
+        frame[name] = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
     return frame
 
 
@@ -294,6 +307,7 @@ def load_inputs(*, year: int, root: Region | None) -> ScopeInputs:
         ["region_id", "indicator_id", "year", "comparator", "target", "weight", "rule", "rule_param", "veto"],
         ints=("region_id", "indicator_id", "year"),
         bools=("veto",),
+        categories=("comparator", "target", "weight", "rule", "rule_param"),
     )
     targets = raw_targets.drop(columns=["region_id", "indicator_id"])
     targets.insert(0, "indicator_code", _codes(raw_targets["indicator_id"], indicator_code))
@@ -306,6 +320,7 @@ def load_inputs(*, year: int, root: Region | None) -> ScopeInputs:
         ).values_list("region_id", "indicator_id", "year", "status", "reported_value", "verified_value"),
         ["region_id", "indicator_id", "year", "status", "reported_value", "verified_value"],
         ints=("region_id", "indicator_id", "year"),
+        categories=("status", "reported_value", "verified_value"),
     )
     keys = pd.DataFrame(
         {
@@ -686,8 +701,13 @@ def _digest_cells(values: pd.Series) -> np.ndarray:
     text, Decimal and None cells are the blake2b digest of their COPY text
     (`_copy_value`), computed once per distinct value.
     """
-    if values.dtype.kind not in "fiub":  # text (plain or pandas' string dtype), Decimal, None
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    categorical = isinstance(values.dtype, pd.CategoricalDtype)
+    # Text (plain, str dtype or categorical), Decimal, None. A categorical column is
+    # factorized by its codes (its categories are already distinct values).
+    if categorical or values.dtype.kind not in "fiub":
+        codes, uniques = pd.factorize(
+            values if categorical else np.asarray(values, dtype=object), use_na_sentinel=True
+        )
         hashed = b"".join(
             hashlib.blake2b(_copy_value(u).encode(), digest_size=_DIGEST_SIZE).digest() for u in uniques
         )
@@ -800,7 +820,9 @@ def _score_basis(inputs: ScopeInputs, basis: str, run: ScoreRun) -> RunSummary:
     params = _engine_params(inputs.scheme, basis)
     result = scoring.score(
         figures,
-        inputs.targets,
+        # The same targets, already in the engine's output order (and with their ids,
+        # which it ignores): it then has no rows to reorder.
+        inputs.exact_targets(),
         items,
         inputs.regions,
         indicators=inputs.indicators,
