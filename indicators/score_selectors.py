@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from indicators.models import (
@@ -140,8 +140,27 @@ def explain(*, region: Region, year: int) -> Explanation:
         totals=totals,
         rows=ordered,
         items=items,
-        runs={b: t.run for b, t in totals.items()},
+        runs=latest_runs_covering(region=region, year=year, bases=list(totals)),
     )
+
+
+def latest_runs_covering(*, region: Region, year: int, bases: list[str]) -> dict[str, ScoreRun]:
+    """Basis -> the latest finished run of `year` whose scope held `region`.
+
+    A stored score names the run that last changed it; a later run that found the
+    same values left it alone, so the latest run covering the region is asked for
+    here: a national run, or a scoped run of the region or one of its ancestors.
+    """
+    codes = [code for code in region.path.strip("/").split("/") if code]
+    covering = ScoreRun.objects.filter(year=year, status=ScoreRun.Status.DONE).filter(
+        Q(region__isnull=True) | Q(region__code__in=codes)
+    )
+    latest: dict[str, ScoreRun] = {}
+    for basis in bases:
+        run = covering.filter(basis=basis).order_by("-started_at", "-pk").first()
+        if run is not None:
+            latest[basis] = run
+    return latest
 
 
 def scores_of_children(*, region: Region, year: int) -> list[dict]:

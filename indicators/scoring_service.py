@@ -16,9 +16,10 @@ and TargetScore. For each basis it:
 
 Scope: `region=R` means R and every region below it; each region is ranked among
 its own siblings. Without a region, every region that has targets that year.
-Running the same scope twice gives identical rows. A target score row that a run
-leaves unchanged keeps its id and its `run` (the run that last changed its values);
-every region score row names the latest run.
+Running the same scope twice gives identical rows. A target or region score row
+that a run leaves unchanged keeps its id and its `run` (the run that last changed
+its values, rank included), so a re-run that changes nothing writes nothing; the
+latest run covering a region is `score_selectors.latest_runs_covering`.
 
 Bases (DESIGN §2 "Score"):
 - `self`: the value the region reported (`reported_value`) of every figure it has
@@ -677,14 +678,17 @@ def _merge_orm(
     return Changes(inserted=len(wanted), updated=len(changed), deleted=len(gone))
 
 
-# A target score's row keeps the run that last changed its values; a region's total
-# row always names the latest run (its rank may change with any sibling's score).
+# A stored row keeps the run that last changed its values (a region's rank and
+# rank_of included, which change with any sibling's score): `run_id` is written
+# with a changed row but not compared.
 _TARGET_SCORE_KEYS = ("region_id", "indicator_id", "year", "basis")
 _TARGET_SCORE_COMPARED = tuple(
     c for c in _TARGET_SCORE_COLUMNS if c not in _TARGET_SCORE_KEYS and c != "run_id"
 )
 _REGION_SCORE_KEYS = ("region_id", "year", "basis")
-_REGION_SCORE_COMPARED = tuple(c for c in _REGION_SCORE_COLUMNS if c not in _REGION_SCORE_KEYS)
+_REGION_SCORE_COMPARED = tuple(
+    c for c in _REGION_SCORE_COLUMNS if c not in _REGION_SCORE_KEYS and c != "run_id"
+)
 
 
 _DIGEST_SIZE = 16  # bytes: a 32-character hex digest

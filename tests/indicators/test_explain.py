@@ -89,3 +89,28 @@ def test_the_page_is_limited_to_the_users_subtree(scored, client):
     client.force_login(make_user(COUNTY, "staff"))
     assert client.get(URL).status_code == 200
     assert client.get("/scores/000000/2015/explain/").status_code == 404
+
+
+def test_it_names_the_latest_run_covering_the_region_even_when_that_run_changed_nothing(
+    scored, client, region
+):
+    from indicators.models import ScoreRun
+
+    first = {r.basis: r for r in ScoreRun.objects.all()}
+    # A later scoped run of the whole city finds the same values and writes nothing ...
+    later = {
+        s.run.basis: s.run for s in compute_scores(year=2015, region=region("130500"), trigger="夜间重算")
+    }
+    assert set(RegionScore.objects.filter(region__code=COUNTY).values_list("run", flat=True)) == {
+        r.pk for r in first.values()
+    }
+    # ... a failed run and a run of another city do not count ...
+    ScoreRun.objects.create(year=2015, basis="verified", trigger="失败的运行", status=ScoreRun.Status.FAILED)
+    compute_scores(year=2015, region=region("130300"), trigger="秦皇岛重算")
+    # ... and the page says the numbers come from the latest run that covered the county.
+    client.force_login(make_user("130500", "leader"))
+    body = client.get(URL).content.decode()
+    note = re.search(r"以上数字均取自最近一次评分运行保存的结果.*?</p>", body, re.S).group(0)
+    assert note.count("夜间重算") == 2
+    assert "失败的运行" not in note and "秦皇岛重算" not in note
+    assert set(later) == {"self", "verified"}

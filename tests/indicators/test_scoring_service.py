@@ -91,7 +91,8 @@ def test_running_twice_leaves_identical_rows(two_counties, region):
     assert len(before[0]) == 4 and len(before[1]) == 8  # 2 regions x 2 bases; 4 targets x 2 bases
     # Same inputs, same hash; the old run's rows were replaced, not added to.
     assert [s.run.inputs_hash for s in first] == [s.run.inputs_hash for s in second]
-    assert set(RegionScore.objects.values_list("run", flat=True)) == {s.run.pk for s in second}
+    # Nothing changed, so nothing was written: every row still names the run that wrote it.
+    assert set(RegionScore.objects.values_list("run", flat=True)) == {s.run.pk for s in first}
     assert TargetScore.objects.count() == 8
 
 
@@ -332,8 +333,8 @@ def test_a_rerun_with_unchanged_inputs_rewrites_no_target_score(two_counties, re
     assert {run for _, run, _ in before.values()} == {s.run.pk for s in first}
     assert [s.target_changes.total for s in second] == [0, 0]
     assert [s.target_changes.inserted for s in first] == [4, 4]
-    # The region totals always name the latest run; the run still counts what it scored.
-    assert set(RegionScore.objects.values_list("run", flat=True)) == {s.run.pk for s in second}
+    # The region totals too; the run still counts what it scored.
+    assert set(RegionScore.objects.values_list("run", flat=True)) == {s.run.pk for s in first}
     assert [(s.run.region_rows, s.run.target_rows) for s in second] == [(2, 4), (2, 4)]
 
 
@@ -354,6 +355,27 @@ def test_a_changed_figure_rewrites_only_the_rows_it_changes(two_counties, region
         0,
     )
     assert after[(LINCHENG, "PQ_SAMPLING_PASS", "verified")][1] == first.run.pk
+
+
+def test_a_region_row_names_the_run_that_last_changed_its_total_or_rank(two_counties, region):
+    (first,) = compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
+    ids = dict(RegionScore.objects.values_list("region__code", "pk"))
+    assert (rs(XT_COUNTY, "verified").rank, rs(LINCHENG, "verified").rank) == (1, 2)
+    assert {rs(c, "verified").run_id for c in (XT_COUNTY, LINCHENG)} == {first.run.pk}
+
+    # 临城县 gets its Luban award: 39.59 -> 99.59, so it passes 邢台县 (70.00), whose
+    # total stays but whose rank falls to 2. Both rows change, in place.
+    fig(LINCHENG, "EN_LUBAN_AWARDS", 2015, 2)
+    (second,) = compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
+    xt, lc = rs(XT_COUNTY, "verified"), rs(LINCHENG, "verified")
+    assert (xt.total, xt.rank, xt.run_id) == (D("70.00"), 2, second.run.pk)
+    assert (lc.total, lc.rank, lc.run_id) == (D("99.59"), 1, second.run.pk)
+    assert dict(RegionScore.objects.values_list("region__code", "pk")) == ids
+
+    # A third run that changes nothing leaves both naming the second.
+    compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
+    assert {rs(c, "verified").run_id for c in (XT_COUNTY, LINCHENG)} == {second.run.pk}
+    assert_same_as_a_run_into_empty_tables(region(XINGTAI), ["verified"])
 
 
 def test_added_and_removed_targets_are_inserted_and_deleted(two_counties, region):
