@@ -374,12 +374,19 @@ def test_assessment_pages_label_and_list_in_the_readers_language(client, cycle):
 def test_no_template_writes_a_chinese_separator_outside_translated_text():
     """A "：", "；" or "、" written in a template reads oddly in English ("File：x.xlsx"): write
     {% translate "：" context "label colon" %}, or the "list separator" / "clause separator"
-    entries, which keep Chinese pages unchanged. Text inside translate tags is the catalogue's."""
+    entries, which keep Chinese pages unchanged. Text inside translate tags is the catalogue's.
+
+    The same holds for "，", the brackets "（" "）" and the full stop "。" ({% translate "，" %}
+    and the "open parenthesis" / "close parenthesis" / "sentence end" entries); the dashboard
+    templates are not yet held to those."""
     templates = Path(settings.BASE_DIR) / "templates"
     chinese_by_design = (
         "500.html",  # static page, served without the i18n machinery
         "reports/pdf/",  # the official report and notice documents are Chinese
     )
+    separators = re.compile("[：；、]")
+    punctuation = re.compile("[：；、，（）。！？]")
+    not_yet_punctuation = ("dashboards/",)
     translated = re.compile(
         r"\{%\s*(?:translate|trans)\s+(?:\"[^\"]*\"|'[^']*')[^%]*%\}"
         r"|\{%\s*blocktranslate\b.*?\{%\s*endblocktranslate\s*%\}"
@@ -392,8 +399,9 @@ def test_no_template_writes_a_chinese_separator_outside_translated_text():
         name = path.relative_to(templates).as_posix()
         if name.startswith(chinese_by_design):
             continue
+        marks = separators if name.startswith(not_yet_punctuation) else punctuation
         for line in translated.sub("", path.read_text(encoding="utf-8")).splitlines():
-            if re.search("[：；、]", line):
+            if marks.search(line):
                 found.append(f"{name}: {line.strip()}")
     assert found == []
 
