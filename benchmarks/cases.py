@@ -91,6 +91,34 @@ def scoring_floor_statements(year: int) -> list[str]:
     return [targets, figures]
 
 
+def scoring_project_prepare(params: dict) -> dict:
+    """Untimed: one run in this process first, as the floor's first read warms its side.
+
+    A worker scores in a long-lived process; the first call of a fresh one also pays
+    for loading code paths (pandas' parser, the ORM's compiled queries) once. On a
+    year without stored scores this first run is the one that stores them, so the
+    timed runs are re-runs whatever state the database was in.
+    """
+    from indicators.scoring_service import compute_scores
+
+    started = time.perf_counter()
+    summaries = compute_scores(year=params["year"], trigger="benchmark-warm-up")
+    return {
+        "seconds": round(time.perf_counter() - started, 3),
+        "written": sum(s.target_changes.total for s in summaries if s.target_changes),
+    }
+
+
+def scoring_project_warm(params: dict, prepared: dict) -> dict:
+    """The re-run `params["repeat"]` times in the warmed process (the floor is a median too)."""
+    samples, detail = [], {}
+    for _ in range(params.get("repeat", 1)):
+        result = scoring_project(params)
+        samples.extend(result["samples"])
+        detail = result["detail"]
+    return {"samples": samples, "detail": detail, "warm_up": prepared}
+
+
 def scoring_project(params: dict) -> dict:
     from indicators.scoring_service import compute_scores
 
@@ -110,7 +138,8 @@ def scoring_project(params: dict) -> dict:
 
 
 def scoring_rewrite_prepare(params: dict) -> dict:
-    """Untimed: change every stored target score of the year (points + 1, then VACUUM).
+    """Untimed: a first run in this process (warmed as the re-run's is), then change
+    every stored target score of the year (points + 1, then VACUUM).
 
     The timed run must then put all of them back: the worst case for storing, as
     after a new scoring scheme or new weights, where every row differs. The
@@ -121,6 +150,7 @@ def scoring_rewrite_prepare(params: dict) -> dict:
     """
     from django.db import connection
 
+    warm_up = scoring_project_prepare(params)  # this process warmed as the re-run's is
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE indicators_targetscore SET points = points + 1 WHERE year = %s", [params["year"]]
@@ -129,7 +159,7 @@ def scoring_rewrite_prepare(params: dict) -> dict:
             "UPDATE indicators_regionscore SET targets_digest = '' WHERE year = %s", [params["year"]]
         )
         cursor.execute("VACUUM ANALYZE indicators_targetscore, indicators_regionscore")
-    return {}
+    return {"warm_up": warm_up}
 
 
 def scoring_rewrite(params: dict, prepared: dict) -> dict:
@@ -505,7 +535,7 @@ def report_project(params: dict, prepared: dict) -> dict:
 # --------------------------------------------------------------------------- driver
 
 CASES: dict[tuple[str, str], tuple[Callable[[dict], dict] | None, Callable[..., dict]]] = {
-    ("scoring", "project"): (None, scoring_project),
+    ("scoring", "project"): (scoring_project_prepare, scoring_project_warm),
     ("scoring", "floor"): (None, scoring_floor),
     ("scoring", "breakdown"): (None, scoring_breakdown),
     ("scoring", "write_floor"): (None, scoring_write_floor),

@@ -200,7 +200,7 @@ def bench_scoring(ctx: Context) -> list[Row]:
     row.target = worst.target = f"<= {TARGET_SCORING_RATIO:g}x floor"
     floor = run_child(ctx, "scoring", "floor", {"year": ctx.year, "repeat": 5})
     vacuum_scores(ctx.url)
-    project = run_child(ctx, "scoring", "project", {"year": ctx.year, "tag": "scoring"})
+    project = run_child(ctx, "scoring", "project", {"year": ctx.year, "tag": "scoring", "repeat": 3})
     breakdown = run_child(ctx, "scoring", "breakdown", {"year": ctx.year})
     rewrite = run_child(ctx, "scoring", "rewrite", {"year": ctx.year, "tag": "scoring-rewrite"})
     vacuum_scores(ctx.url)
@@ -225,6 +225,13 @@ def bench_scoring(ctx: Context) -> list[Row]:
         target_row.notes.append(
             f"per basis, as the service reports them (the load counts in the first): {per_basis}"
         )
+        warm_up = result.get("warm_up")
+        if warm_up:
+            samples = ", ".join(f"{x:.2f}" for x in result["samples"])
+            target_row.notes.append(
+                f"median of {len(result['samples'])} runs in one process ({samples} s), after an untimed "
+                f"first run in it ({warm_up['seconds']:.2f} s, {warm_up['written']:,} target rows written)"
+            )
         target_row.notes.append(_cpu_note(result))
         if w is not None:
             target_row.notes.append(
@@ -503,9 +510,9 @@ def ensure_scores(ctx: Context, year: int) -> None:
         ]
     if scored or not targeted:
         return
-    result = run_child(ctx, "scoring", "project", {"year": year, "tag": f"setup-{year}"})
+    result = run_child(ctx, "scoring", "project", {"year": year, "tag": f"setup-{year}", "repeat": 0})
     if result.get("available") and not result.get("error"):
-        print(f"  set-up (untimed): scored {year} in {result['samples'][0]:.0f} s", flush=True)
+        print(f"  set-up (untimed): scored {year} in {result['warm_up']['seconds']:.0f} s", flush=True)
 
 
 # --------------------------------------------------------------------------- output

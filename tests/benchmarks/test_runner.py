@@ -63,3 +63,24 @@ def test_the_table_lines_up_its_columns():
     assert len({line.index("|") for line in lines if "|" in line}) == 1
     assert "PASS" in lines[2]
     assert "not available yet (module x missing)" in lines[3]
+
+
+@pytest.mark.django_db
+def test_the_scoring_case_times_re_runs_after_an_untimed_first_run(catalog):
+    """On a year nothing has been stored for, the untimed first run stores the scores,
+    so the timed runs measure what the row says: re-runs with unchanged inputs."""
+    from indicators.models import ScoreRun, TargetScore
+    from tests.indicators.scoring_helpers import fig, tgt
+
+    tgt("130521", "PQ_SAMPLING_PASS", 2015, 98, weight=4)
+    tgt("130522", "PQ_SAMPLING_PASS", 2015, 98, weight=4)
+    fig("130521", "PQ_SAMPLING_PASS", 2015, 97)
+
+    result = cases.run_case("scoring", "project", {"year": 2015, "repeat": 2})
+
+    assert result["warm_up"]["written"] == 4  # 2 targets x 2 bases, stored by the first run
+    assert len(result["samples"]) == 2 and all(s > 0 for s in result["samples"])
+    assert {d["changed"] for d in result["detail"].values()} == {0}
+    assert TargetScore.objects.count() == 4
+    assert ScoreRun.objects.filter(trigger="benchmark-warm-up").count() == 2  # one per basis
+    assert ScoreRun.objects.filter(trigger="benchmark").count() == 4
