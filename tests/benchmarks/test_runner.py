@@ -84,3 +84,17 @@ def test_the_scoring_case_times_re_runs_after_an_untimed_first_run(catalog):
     assert TargetScore.objects.count() == 4
     assert ScoreRun.objects.filter(trigger="benchmark-warm-up").count() == 2  # one per basis
     assert ScoreRun.objects.filter(trigger="benchmark").count() == 4
+
+
+@pytest.mark.django_db
+def test_the_scoring_breakdown_times_load_engine_and_hash_of_both_bases(catalog):
+    from tests.indicators.scoring_helpers import fig, tgt
+
+    tgt("130521", "PQ_SAMPLING_PASS", 2015, 98, weight=4)
+    fig("130521", "PQ_SAMPLING_PASS", 2015, 97)
+
+    result = cases.run_case("scoring", "breakdown", {"year": 2015})
+
+    assert set(result["detail"]) == {"load", "engine", "hash"}
+    assert all(v > 0 for v in result["detail"].values())
+    assert result["samples"][0] == pytest.approx(sum(result["detail"].values()), abs=0.01)
