@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from decimal import Context as DecimalContext
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import pandas as pd
 from django.conf import settings
@@ -156,7 +156,8 @@ def indicator_urls(page: str, code: str, filters: Filters) -> Callable[[str], st
             return base
         found = urls.get(indicator)
         if found is None:
-            found = urls[indicator] = f"{base}{sep}{urlencode({'indicator': indicator})}"
+            # urlencode({"indicator": indicator}) for one string value
+            found = urls[indicator] = f"{base}{sep}indicator={quote_plus(indicator)}"
         return found
 
     return url

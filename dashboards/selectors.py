@@ -542,6 +542,18 @@ def _rolled_up_over_subtree(
 # --------------------------------------------------------------------------- at risk
 
 
+def _shortest_decimal(value: float) -> tuple[int, int]:
+    """(p, q) with p / q the shortest decimal that reads back as `value` and q a power of
+    ten: ``Decimal(str(value))`` as a fraction, not reduced, read from ``repr`` (a
+    finite float's repr is that decimal: "98.31", "-0.5", "1e-05", "1.5e+16")."""
+    mantissa, _, exponent = repr(value).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    places = len(fraction) - (int(exponent) if exponent else 0)
+    if places >= 0:
+        return int(whole + fraction), 10**places
+    return int(whole + fraction) * 10**-places, 1
+
+
 def linear_projection(years: Sequence[int], values: Sequence[float], horizon: int) -> float | None:
     """`indicators.scoring.project_linear` for finite values, in integer arithmetic.
 
@@ -550,18 +562,19 @@ def linear_projection(years: Sequence[int], values: Sequence[float], horizon: in
     normalisation of a Fraction at every step it is some 20 times faster, which
     counts with one projection per horizon target on every overview. With x the
     years and y_i = Y_i / L (a common denominator L), the value at h is
-    (Sy·D + (n·Sxy − Sx·Sy)·(n·h − Sx)) / (n·L·D) where D = n·Sxx − Sx².
+    (Sy·D + (n·Sxy − Sx·Sy)·(n·h − Sx)) / (n·L·D) where D = n·Sxx − Sx²; the fractions
+    need not be reduced (the integer division rounds the exact quotient once).
     """
     if len(years) != len(values):
         raise ValueError("years and values must have the same length")
     points = [
-        (int(x), Decimal(str(float(v))).as_integer_ratio())
+        (int(x), _shortest_decimal(float(v)))
         for x, v in zip(years, values, strict=True)
         if v is not None and not math.isnan(v)
     ]
     if len({x for x, _ in points}) < 2:
         return None
-    common = math.lcm(*(q for _, (_, q) in points))
+    common = max(q for _, (_, q) in points)  # powers of ten: their least common multiple
     n = len(points)
     sx = sxx = sy = sxy = 0
     for x, (p, q) in points:

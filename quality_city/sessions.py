@@ -15,15 +15,32 @@ the database engine (any other engine is used as configured).
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.db import connections, router
 from django.utils import timezone
 
+from accounts.backends import SUCCEEDS
+
 DATABASE_ENGINE = "django.contrib.sessions.backends.db"
 
 
 class SessionStore(db.SessionStore):
+    def load(self):
+        """The session's data; a sign-in by a backend that was replaced names its successor.
+
+        `accounts.backends.SUCCEEDS` maps Django's ModelBackend to the project's, which
+        reads the same users: without this every user signed in before the change
+        would be signed out (Django ends sessions of unconfigured backends).
+        """
+        data = super().load()
+        backend = data.get(BACKEND_SESSION_KEY)
+        successor = SUCCEEDS.get(backend) if backend not in settings.AUTHENTICATION_BACKENDS else None
+        if successor in settings.AUTHENTICATION_BACKENDS:
+            data[BACKEND_SESSION_KEY] = successor
+        return data
+
     def _get_session_from_db(self):
         """The unexpired session row of this key (None, and no key, when there is none),
         as ``db.SessionStore._get_session_from_db`` reads it."""

@@ -200,7 +200,8 @@ QC_RESCORE_DELAY = env_int("QC_RESCORE_DELAY", 60)
 # --- Auth ----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend reading the user row with one plain SELECT (accounts/backends.py).
+    "accounts.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

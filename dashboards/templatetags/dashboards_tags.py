@@ -77,6 +77,8 @@ def signed(value, digits: int = 2) -> str:
 
 def _text(value) -> str:
     """What ``{{ value }}`` renders: localised (numbers), then autoescaped."""
+    if type(value) is str:  # most cells: a plain string (not safe, nothing to localise)
+        return html.escape(value)
     if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
         return str(value)  # what localize() makes of an int without grouping
     if not isinstance(value, str):
