@@ -22,6 +22,8 @@ import functools
 from django.contrib.auth import backends, get_user_model
 from django.db import connections, router
 
+from quality_city.typed_rows import column_converters, typed_row
+
 # Backend paths this module's backends took over from: path in old sessions -> path now.
 SUCCEEDS = {"django.contrib.auth.backends.ModelBackend": "accounts.backends.ModelBackend"}
 
@@ -45,13 +47,7 @@ def load_user(user_id):
         row = cursor.fetchone()
     if row is None:
         return None
-    values = list(row)
-    for index, col, found in converters:
-        value = values[index]
-        for convert in found:
-            value = convert(value, col, connection)
-        values[index] = value
-    return model.from_db(alias, attnames, values)
+    return model.from_db(alias, attnames, typed_row(row, converters, connection))
 
 
 @functools.cache
@@ -66,10 +62,5 @@ def _user_read(model, alias: str) -> tuple[str, list[str], tuple]:
         f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(model._meta.db_table)}"  # noqa: S608 (names from the model's _meta)
         f" WHERE {quote(model._meta.pk.column)} = %s"
     )
-    converters = []
-    for index, field in enumerate(fields):
-        col = field.get_col(model._meta.db_table)
-        found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-        if found:
-            converters.append((index, col, tuple(found)))
-    return sql, [f.attname for f in fields], tuple(converters)
+    converters = column_converters(connection, tuple(fields))
+    return sql, [f.attname for f in fields], converters

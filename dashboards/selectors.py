@@ -15,7 +15,6 @@ ORM would; the rest use the ORM.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 from collections import defaultdict
@@ -28,6 +27,7 @@ from django.db.models import Case, Count, F, Field, Q, Subquery, Sum, Value, Whe
 
 from accounts import policy
 from indicators.models import Figure, Indicator, Plan, Region, RegionScore, Target, TargetScore
+from quality_city.typed_rows import column_converters, typed_row
 
 # Which figure value a basis reads: `self` is what the region reported (drafts are
 # not reported yet), `verified` is the approved, possibly adjusted value, and
@@ -54,22 +54,6 @@ def _fields(model, *names: str) -> tuple[Field, ...]:
     return tuple(model._meta.get_field(n) for n in names)
 
 
-@functools.cache
-def _converters(vendor: str, fields: tuple[Field | None, ...]) -> tuple:
-    """(column index, column, converters) for the columns the backend converts (``vendor``
-    is only part of the cache key: SQLite converts decimals and booleans, PostgreSQL
-    nothing). A column without a field (None) is taken as the driver gives it."""
-    out = []
-    for index, field in enumerate(fields):
-        if field is None:
-            continue
-        col = field.get_col(field.model._meta.db_table)
-        found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-        if found:
-            out.append((index, col, found))
-    return tuple(out)
-
-
 def _fetch(sql: str, params: Sequence, fields: tuple[Field | None, ...]) -> list[tuple]:
     """The rows of a hand-written SELECT whose columns are `fields`, typed as the ORM types them.
 
@@ -82,19 +66,10 @@ def _fetch(sql: str, params: Sequence, fields: tuple[Field | None, ...]) -> list
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    converters = _converters(connection.vendor, fields)
+    converters = column_converters(connection, fields)
     if not converters:
         return rows
-    out = []
-    for row in rows:
-        values = list(row)
-        for index, col, found in converters:
-            value = values[index]
-            for convert in found:
-                value = convert(value, col, connection)
-            values[index] = value
-        out.append(tuple(values))
-    return out
+    return [tuple(typed_row(row, converters, connection)) for row in rows]
 
 
 def _placeholders(values: Sequence) -> str:
