@@ -32,6 +32,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 
 from accounts.models import Role
+from quality_city.typed_rows import column_converters, typed_row
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -176,7 +177,7 @@ def _profile_from_row(row):
     if row[0] is None:
         return None
     _columns, fields = _profile_columns()
-    values = [_from_db(field, value, connection) for field, value in zip(fields, row, strict=True)]
+    values = typed_row(row, column_converters(connection, fields), connection)
     n = len(Profile._meta.concrete_fields)
     profile = Profile.from_db(connection.alias, [f.attname for f in fields[:n]], values[:n])
     profile.region = Region.from_db(connection.alias, [f.attname for f in fields[n:]], values[n:])
@@ -216,23 +217,6 @@ def remember_profile(user: AbstractBaseUser | AnonymousUser, values) -> None:
     """Keep on `user` the profile read through :func:`profile_join` (all None: the user
     has none), exactly as the policy's own query would have loaded it."""
     _remember(user, _profile_from_row(values))
-
-
-def _from_db(field, value, connection):
-    """`value` as the ORM returns it for `field` (the backend's and the field's converters)."""
-    col, converters = _column_converters(connection.vendor, field)
-    for convert in converters:
-        value = convert(value, col, connection)
-    return value
-
-
-@functools.cache
-def _column_converters(vendor: str, field) -> tuple:
-    # `vendor` is only part of the cache key: SQLite converts more than PostgreSQL.
-    from django.db import connection
-
-    col = field.get_col(field.model._meta.db_table)
-    return col, tuple(connection.ops.get_db_converters(col) + col.get_db_converters(connection))
 
 
 def user_region(user: AbstractBaseUser | AnonymousUser) -> Region | None:

@@ -179,8 +179,7 @@ def scoring_breakdown(params: dict) -> dict:
     What a run spends beyond these three (its time minus their sum) is storing the
     results: digesting, comparing and writing the rows that changed, and COMMIT.
     """
-    from indicators import scoring
-    from indicators.scoring_service import _engine_params, load_inputs
+    from indicators.scoring_service import basis_inputs_hash, engine_result, load_inputs
 
     load_inputs(year=params["year"], root=None)
     started = time.perf_counter()
@@ -188,28 +187,10 @@ def scoring_breakdown(params: dict) -> dict:
     loaded = time.perf_counter()
     engine = hashing = 0.0
     for basis in ("self", "verified"):
-        engine_params = _engine_params(inputs.scheme, basis)
-        figures, items = inputs.figures(basis), inputs.items(basis)
         began = time.perf_counter()
-        scoring.score(
-            figures,
-            inputs.exact_targets(),
-            items,
-            inputs.regions,
-            indicators=inputs.indicators,
-            memo=inputs.engine_memo,
-            **engine_params,
-        )
+        engine_result(inputs, basis)
         scored = time.perf_counter()
-        scoring.inputs_hash(
-            figures,
-            inputs.targets,
-            items,
-            inputs.regions,
-            inputs.indicators,
-            engine_params,
-            sections=inputs.hash_sections,
-        )
+        basis_inputs_hash(inputs, basis)
         engine += scored - began
         hashing += time.perf_counter() - scored
     detail = {"load": loaded - started, "engine": engine, "hash": hashing}

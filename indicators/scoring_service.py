@@ -98,8 +98,8 @@ class ScopeInputs:
     indicator_ids: dict[str, int]
     scheme: ScoringScheme
     # Each target row's region and indicator id, aligned with `targets` (positional).
-    target_region_ids: np.ndarray | None = None
-    target_indicator_ids: np.ndarray | None = None
+    target_region_ids: np.ndarray
+    target_indicator_ids: np.ndarray
     _exact_targets: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
     # `_digest_cells` of the target columns both bases store unchanged (see `_store`).
     _shared_digest_cells: dict | None = field(default=None, init=False, repr=False, compare=False)
@@ -123,10 +123,7 @@ class ScopeInputs:
         """
         if self._exact_targets is None:
             targets = self.targets
-            region_ids = _aligned_ids(self.target_region_ids, targets["region_code"], self.region_ids)
-            indicator_ids = _aligned_ids(
-                self.target_indicator_ids, targets["indicator_code"], self.indicator_ids
-            )
+            region_ids, indicator_ids = self.target_region_ids, self.target_indicator_ids
             order = np.lexsort(
                 (
                     _code_ranks(self.indicator_ids)[indicator_ids],
@@ -149,13 +146,6 @@ class ScopeInputs:
                 name: _digest_cells(exact[name]) for name in ("indicator_id", "target", "weight")
             }
         return self._shared_digest_cells
-
-
-def _aligned_ids(ids: np.ndarray | None, codes: pd.Series, id_of: dict[str, int]) -> np.ndarray:
-    """Ids aligned with `codes`: the ones read with them, or looked up by code."""
-    if ids is not None and len(ids) == len(codes):
-        return np.asarray(ids, dtype=np.int64)
-    return codes.map(id_of).to_numpy(dtype=np.int64)
 
 
 def _code_ranks(id_of: dict[str, int]) -> np.ndarray:
@@ -818,33 +808,41 @@ def _store(
     return targets, regions
 
 
-def _score_basis(inputs: ScopeInputs, basis: str, run: ScoreRun) -> RunSummary:
-    """Engine + store for one basis, inside the caller's transaction."""
-    started = time.perf_counter()
-    figures, items = inputs.figures(basis), inputs.items(basis)
-    params = _engine_params(inputs.scheme, basis)
-    result = scoring.score(
-        figures,
+def engine_result(inputs: ScopeInputs, basis: str) -> scoring.ScoreResult:
+    """The engine's result for one basis, sharing the work both bases have in common."""
+    return scoring.score(
+        inputs.figures(basis),
         # The same targets, already in the engine's output order (and with their ids,
         # which it ignores): it then has no rows to reorder.
         inputs.exact_targets(),
-        items,
+        inputs.items(basis),
         inputs.regions,
         indicators=inputs.indicators,
         memo=inputs.engine_memo,
-        **params,
+        **_engine_params(inputs.scheme, basis),
     )
-    targets, regions = _store(inputs, basis, result, run)
-    run.region_rows, run.target_rows = len(result.regions), len(result.targets)
-    run.inputs_hash = scoring.inputs_hash(
-        figures,
+
+
+def basis_inputs_hash(inputs: ScopeInputs, basis: str) -> str:
+    """The audit hash of one basis' inputs (the frames both bases share hashed once)."""
+    return scoring.inputs_hash(
+        inputs.figures(basis),
         inputs.targets,
-        items,
+        inputs.items(basis),
         inputs.regions,
         inputs.indicators,
-        params,
+        _engine_params(inputs.scheme, basis),
         sections=inputs.hash_sections,
     )
+
+
+def _score_basis(inputs: ScopeInputs, basis: str, run: ScoreRun) -> RunSummary:
+    """Engine + store for one basis, inside the caller's transaction."""
+    started = time.perf_counter()
+    result = engine_result(inputs, basis)
+    targets, regions = _store(inputs, basis, result, run)
+    run.region_rows, run.target_rows = len(result.regions), len(result.targets)
+    run.inputs_hash = basis_inputs_hash(inputs, basis)
     run.status = ScoreRun.Status.DONE
     run.finished_at = timezone.now()
     run.save(update_fields=["inputs_hash", "region_rows", "target_rows", "status", "finished_at"])
