@@ -243,14 +243,22 @@ def bench_scoring(ctx: Context) -> list[Row]:
         # The run loads once and then, per basis, scores, hashes and stores.
         storing = p - d["load"] - d["engine"] - d["hash"]
         row.notes.append(
-            f"step by step (both bases, separate process): load_inputs {d['load']:.2f} s, "
+            f"step by step (both bases, separate process): load_inputs (with the figures read meanwhile on a "
+            f"second connection, and the work both bases share) {d['load']:.2f} s, "
             f"engine score() {d['engine']:.2f} s, inputs_hash {d['hash']:.2f} s; "
             f"so storing the results (digests, comparing, COMMIT) takes about {storing:.2f} s"
         )
     row.notes.append(
         f"floor: COPY (SELECT ...) TO STDOUT of the year's targets and figures "
-        f"({floor['detail']['rows_read']:,} rows), median of {len(floor['samples'])}"
+        f"({floor['detail']['rows_read']:,} rows), one after the other, median of {len(floor['samples'])}"
     )
+    together = floor["detail"].get("together")
+    if together:
+        t = median(together)
+        row.notes.append(
+            f"not judged: the same two reads at once on two connections (as the run reads them) take "
+            f"{t:.2f} s; project / that = {ratio(p, t):.1f}x"
+        )
     if w is not None:
         row.notes.append(
             f"write floor: PostgreSQL alone replacing the stored result (DELETE + INSERT ... SELECT of the "

@@ -48,6 +48,8 @@ __all__ = [
     "ScoreResult",
     "inputs_hash",
     "interpolate_milestones",
+    "prepare",
+    "prepare_sections",
     "project_linear",
     "score",
 ]
@@ -472,6 +474,45 @@ def _memoized(memo: MutableMapping | None, kind: str, frame: pd.DataFrame, build
     return hit[1]
 
 
+def prepare(
+    memo: MutableMapping, targets: pd.DataFrame, regions: pd.DataFrame, *, indicators: pd.DataFrame
+) -> None:
+    """Fill ``memo`` with what ``score`` works out from these shared frames.
+
+    ``score(..., memo=memo)`` with the same frame objects then finds it there. A
+    caller that reads its figures last can do this work while they arrive. Raises
+    the ValueError ``score`` would for malformed targets, regions or indicators.
+    """
+    _require(targets, "targets", ["region_code", "indicator_code", "year", "comparator", "target", "weight"])
+    _require(indicators, "indicators", ["indicator_code", "aggregation"])
+    _memoized(memo, "regions", regions, lambda: _region_tree(regions))
+    _memoized(memo, "indicators", indicators, lambda: _aggregations(indicators))
+    _target_codes(memo, targets)
+    _target_years(memo, targets)
+    with localcontext(_CONTEXT):
+        _target_parsed(memo, targets)
+
+
+def _target_codes(memo: MutableMapping | None, targets: pd.DataFrame) -> tuple[Any, Any]:
+    return _memoized(
+        memo,
+        "target codes",
+        targets,
+        lambda: (
+            _code_texts(targets["region_code"], "targets.region_code"),
+            _code_texts(targets["indicator_code"], "targets.indicator_code"),
+        ),
+    )
+
+
+def _target_years(memo: MutableMapping | None, targets: pd.DataFrame) -> np.ndarray:
+    return _memoized(memo, "target years", targets, lambda: _int_array(targets["year"], "targets.year"))
+
+
+def _target_parsed(memo: MutableMapping | None, targets: pd.DataFrame) -> Any:
+    return _memoized(memo, "target values", targets, lambda: _target_values(targets))
+
+
 def _aggregations(indicators: pd.DataFrame) -> dict[str, str]:
     aggregation: dict[str, str] = {}
     for code, agg in zip(
@@ -661,19 +702,11 @@ def _score_frames(
     # ---------------------------------------------------------------- keys
     fig_region_texts = _code_texts(figures["region_code"], "figures.region_code")
     fig_indicator_texts = _code_texts(figures["indicator_code"], "figures.indicator_code")
-    tgt_region_texts, tgt_indicator_texts = _memoized(
-        memo,
-        "target codes",
-        targets,
-        lambda: (
-            _code_texts(targets["region_code"], "targets.region_code"),
-            _code_texts(targets["indicator_code"], "targets.indicator_code"),
-        ),
-    )
+    tgt_region_texts, tgt_indicator_texts = _target_codes(memo, targets)
     region_vocab, (fig_r, tgt_r) = _code_columns(fig_region_texts, tgt_region_texts)
     indicator_vocab, (fig_i, tgt_i) = _code_columns(fig_indicator_texts, tgt_indicator_texts)
     fig_years = _int_array(figures["year"], "figures.year")
-    years = _memoized(memo, "target years", targets, lambda: _int_array(targets["year"], "targets.year"))
+    years = _target_years(memo, targets)
     n = len(years)
     all_years = np.concatenate([fig_years, years])
     first_year = int(all_years.min()) if len(all_years) else 0
@@ -699,9 +732,7 @@ def _score_frames(
     if dup is not None:
         key = code_key(tgt_r[dup], tgt_i[dup], years[dup])
         raise ValueError(f"targets row {dup + 1}: duplicate target {key}")
-    comparators, t_num, w_num, rules, k_num, vetoes = _memoized(
-        memo, "target values", targets, lambda: _target_values(targets)
-    )
+    comparators, t_num, w_num, rules, k_num, vetoes = _target_parsed(memo, targets)
 
     used_regions = region_vocab[np.unique(tgt_r)].tolist() if n else []
     unknown_regions = sorted(set(used_regions) - parent_of.keys())
@@ -1127,15 +1158,35 @@ def inputs_hash(
     digest = hashlib.sha256()
     for position, frame in enumerate(frames):
         if isinstance(frame, pd.DataFrame) and sections is not None:
-            key = (position, id(frame))
-            cached = sections.get(key)
-            # The dict keeps the frame itself, so its id cannot be reused by another.
-            if cached is None or cached[0] is not frame:
-                cached = sections[key] = (frame, _frame_section(position, frame))
-            digest.update(cached[1])
+            digest.update(_kept_section(sections, position, frame))
         else:
             digest.update(_frame_section(position, frame))
     return digest.hexdigest()
+
+
+def prepare_sections(
+    sections: MutableMapping[tuple[int, int], tuple[pd.DataFrame, bytes]],
+    *frames: pd.DataFrame | None,
+) -> None:
+    """Fill ``sections`` for the DataFrame arguments (at their positions) without hashing.
+
+    ``inputs_hash(*args, sections=sections)`` later finds them there when the same
+    frame objects sit at the same positions; pass None for the others.
+    """
+    for position, frame in enumerate(frames):
+        if isinstance(frame, pd.DataFrame):
+            _kept_section(sections, position, frame)
+
+
+def _kept_section(
+    sections: MutableMapping[tuple[int, int], tuple[pd.DataFrame, bytes]], position: int, frame: pd.DataFrame
+) -> bytes:
+    key = (position, id(frame))
+    cached = sections.get(key)
+    # The dict keeps the frame itself, so its id cannot be reused by another.
+    if cached is None or cached[0] is not frame:
+        cached = sections[key] = (frame, _frame_section(position, frame))
+    return cached[1]
 
 
 def _frame_section(position: int, frame: pd.DataFrame | Mapping[str, Any] | None) -> bytes:

@@ -35,7 +35,9 @@ given count as 0 of the item's max points.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
 import hashlib
 import io
 import logging
@@ -68,7 +70,7 @@ from indicators.models import (
     Target,
     TargetScore,
 )
-from quality_city.pgcopy import copy_out
+from quality_city.pgcopy import PendingCopy, background_copy, copy_out
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +90,6 @@ class ScopeInputs:
     year: int
     root: Region | None
     targets: pd.DataFrame
-    figures_self: pd.DataFrame
-    figures_verified: pd.DataFrame
     items_self: pd.DataFrame
     items_verified: pd.DataFrame
     regions: pd.DataFrame
@@ -100,6 +100,10 @@ class ScopeInputs:
     # Each target row's region and indicator id, aligned with `targets` (positional).
     target_region_ids: np.ndarray
     target_indicator_ids: np.ndarray
+    # The figures of each basis. `load_inputs` sets them last: they are read while
+    # the rest is prepared (`prepare_shared`).
+    figures_self: pd.DataFrame = field(default_factory=pd.DataFrame)
+    figures_verified: pd.DataFrame = field(default_factory=pd.DataFrame)
     _exact_targets: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
     # `_digest_cells` of the target columns both bases store unchanged (see `_store`).
     _shared_digest_cells: dict | None = field(default=None, init=False, repr=False, compare=False)
@@ -136,6 +140,19 @@ class ScopeInputs:
             exact["indicator_id"] = indicator_ids[order]
             self._exact_targets = exact
         return self._exact_targets
+
+    def prepare_shared(self) -> None:
+        """Work out now what both bases share and the figures do not change: the
+        targets in the engine's order, their digest cells, the engine's memo and the
+        inputs hash's sections of the targets, regions and indicators.
+
+        Each is otherwise worked out on first use, with the same result. `load_inputs`
+        calls this while the figures are still arriving.
+        """
+        exact = self.exact_targets()
+        self.shared_digest_cells()
+        scoring.prepare(self.engine_memo, exact, self.regions, indicators=self.indicators)
+        scoring.prepare_sections(self.hash_sections, *_hash_arguments(self, None, None, None))
 
     def shared_digest_cells(self) -> dict[str, np.ndarray]:
         """`_digest_cells` of the stored target columns that both bases take from the
@@ -213,18 +230,34 @@ def read_frame(
     integer codes, so each column's 180,000 strings are hashed once here rather
     than at every use. Values (and so scores and digests) are the same.
     """
-    qs = qs.order_by()  # models' default orderings would only add joins and a sort
     if connection.vendor != "postgresql":
-        return pd.DataFrame(list(qs), columns=columns)
+        return pd.DataFrame(list(qs.order_by()), columns=columns)
+    statement = copy_statement(qs)
+    data = copy_out(statement) if statement else b""
+    return parse_copy(data, columns, ints=ints, bools=bools, categories=categories)
+
+
+def copy_statement(qs: QuerySet) -> str | None:
+    """`COPY (<the queryset's SQL>) TO STDOUT`, or None when the ORM knows there is no row."""
+    qs = qs.order_by()  # models' default orderings would only add joins and a sort
     try:
         sql, params = qs.query.sql_with_params()
     except EmptyResultSet:  # e.g. `__in=[]`: the ORM knows there is no row without asking
-        data = b""
-    else:
-        # COPY takes no bind parameters: psycopg's client-side binding writes them in.
-        connection.ensure_connection()
-        statement = psycopg.ClientCursor(connection.connection).mogrify(f"COPY ({sql}) TO STDOUT", params)
-        data = copy_out(statement)
+        return None
+    # COPY takes no bind parameters: psycopg's client-side binding writes them in.
+    connection.ensure_connection()
+    return psycopg.ClientCursor(connection.connection).mogrify(f"COPY ({sql}) TO STDOUT", params)
+
+
+def parse_copy(
+    data: bytes,
+    columns: list[str],
+    *,
+    ints: tuple[str, ...] = (),
+    bools: tuple[str, ...] = (),
+    categories: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """COPY text output as a data frame (see `read_frame`)."""
     if not data:
         return pd.DataFrame({c: pd.Series(dtype=int if c in ints else object) for c in columns})
     frame = pd.read_csv(
@@ -268,12 +301,20 @@ def _codes(ids: pd.Series, code_of: dict[int, str]) -> pd.Series:
     return pd.Series(values, index=ids.index)
 
 
-def load_inputs(*, year: int, root: Region | None) -> ScopeInputs:
+def load_inputs(*, year: int, root: Region | None, background: bool = False) -> ScopeInputs:
     """Read everything the engine needs for `year` in the scope (5 queries).
 
     Targets and figures are read by region and indicator id, without joins, and
     the ids are turned into codes in memory: the big reads are then the same rows
     PostgreSQL would stream for a plain `COPY (SELECT ... WHERE year = Y)`.
+
+    `background` (PostgreSQL): the figures, the biggest read, stream on a second
+    connection in a thread while this one reads the rest and `prepare_shared`
+    works on it, so the database's work and ours overlap. That connection sees
+    only committed rows: pass it only when the caller's transaction has written
+    nothing these reads need (`compute_scores` passes it when it was called outside
+    any transaction). Without a second connection to be had, the figures are read
+    here afterwards. The inputs are the same either way.
     """
     scheme = scheme_for_scoring()
 
@@ -292,28 +333,84 @@ def load_inputs(*, year: int, root: Region | None) -> ScopeInputs:
     indicator_ids = {code: pk for pk, code, _ in indicator_rows}
     indicator_code = {pk: code for pk, code, _ in indicator_rows}
 
-    raw_targets = read_frame(
-        Target.objects.filter(year=year, **in_scope).values_list(
-            "region_id", "indicator_id", "year", "comparator", "value", "weight", "rule", "rule_param", "veto"
-        ),
-        ["region_id", "indicator_id", "year", "comparator", "target", "weight", "rule", "rule_param", "veto"],
-        ints=("region_id", "indicator_id", "year"),
-        bools=("veto",),
-        categories=("comparator", "target", "weight", "rule", "rule_param"),
+    # The year's sent-in figures in the scope; those of indicators without a target
+    # are dropped below (filtering here would need the targets read first).
+    figure_qs = Figure.objects.filter(year=year, status__in=REPORTED_STATUSES, **in_scope).values_list(
+        "region_id", "indicator_id", "year", "status", "reported_value", "verified_value"
     )
-    targets = raw_targets.drop(columns=["region_id", "indicator_id"])
-    targets.insert(0, "indicator_code", _codes(raw_targets["indicator_id"], indicator_code))
-    targets.insert(0, "region_code", _codes(raw_targets["region_id"], region_code))
-    targeted = sorted(set(raw_targets["indicator_id"].tolist()))
+    figure_columns = ["region_id", "indicator_id", "year", "status", "reported_value", "verified_value"]
+    figure_types: dict = {
+        "ints": ("region_id", "indicator_id", "year"),
+        "categories": ("status", "reported_value", "verified_value"),
+    }
+    statement = copy_statement(figure_qs) if background and connection.vendor == "postgresql" else None
+    parse = functools.partial(parse_copy, columns=figure_columns, **figure_types)
+    with background_copy(statement, parse) if statement else contextlib.nullcontext() as pending:
+        raw_targets = read_frame(
+            Target.objects.filter(year=year, **in_scope).values_list(
+                "region_id",
+                "indicator_id",
+                "year",
+                "comparator",
+                "value",
+                "weight",
+                "rule",
+                "rule_param",
+                "veto",
+            ),
+            [
+                "region_id",
+                "indicator_id",
+                "year",
+                "comparator",
+                "target",
+                "weight",
+                "rule",
+                "rule_param",
+                "veto",
+            ],
+            ints=("region_id", "indicator_id", "year"),
+            bools=("veto",),
+            categories=("comparator", "target", "weight", "rule", "rule_param"),
+        )
+        targets = raw_targets.drop(columns=["region_id", "indicator_id"])
+        targets.insert(0, "indicator_code", _codes(raw_targets["indicator_id"], indicator_code))
+        targets.insert(0, "region_code", _codes(raw_targets["region_id"], region_code))
 
-    figures = read_frame(
-        Figure.objects.filter(
-            year=year, indicator_id__in=targeted, status__in=REPORTED_STATUSES, **in_scope
-        ).values_list("region_id", "indicator_id", "year", "status", "reported_value", "verified_value"),
-        ["region_id", "indicator_id", "year", "status", "reported_value", "verified_value"],
-        ints=("region_id", "indicator_id", "year"),
-        categories=("status", "reported_value", "verified_value"),
-    )
+        item_rows = list(
+            ItemScore.objects.filter(year=year, item__scheme=scheme, **in_scope)
+            .order_by()
+            .values_list(
+                "region__code", "year", "item__code", "item__max_points", "self_points", "verified_points"
+            )
+        )
+        item_columns = ["region_code", "year", "item_code", "max_points", "points"]
+
+        inputs = ScopeInputs(
+            year=year,
+            root=root,
+            targets=targets,
+            items_self=pd.DataFrame(
+                [(r, y, c, m, s) for r, y, c, m, s, _ in item_rows], columns=item_columns
+            ),
+            items_verified=pd.DataFrame(
+                [(r, y, c, m, v) for r, y, c, m, _, v in item_rows], columns=item_columns
+            ),
+            regions=regions,
+            indicators=indicators,
+            region_ids=region_ids,
+            indicator_ids=indicator_ids,
+            scheme=scheme,
+            target_region_ids=raw_targets["region_id"].to_numpy(dtype=np.int64),
+            target_indicator_ids=raw_targets["indicator_id"].to_numpy(dtype=np.int64),
+        )
+        inputs.prepare_shared()
+        figures = _received_figures(pending, figure_qs, figure_columns, figure_types)
+
+    targeted = np.unique(inputs.target_indicator_ids)
+    kept = np.isin(figures["indicator_id"].to_numpy(dtype=np.int64), targeted)
+    if not kept.all():
+        figures = figures[kept].reset_index(drop=True)
     keys = pd.DataFrame(
         {
             "region_code": _codes(figures["region_id"], region_code),
@@ -321,38 +418,27 @@ def load_inputs(*, year: int, root: Region | None) -> ScopeInputs:
             "year": figures["year"].to_numpy(dtype=np.int64),
         }
     )
-    figures_self = keys.assign(value=figures["reported_value"])
+    inputs.figures_self = keys.assign(value=figures["reported_value"])
     approved = (figures["status"] == Figure.Status.APPROVED).to_numpy(dtype=bool)
-    figures_verified = keys[approved].assign(value=figures["verified_value"][approved])
-    figures_verified = figures_verified.reset_index(drop=True)
-
-    item_rows = list(
-        ItemScore.objects.filter(year=year, item__scheme=scheme, **in_scope)
-        .order_by()
-        .values_list(
-            "region__code", "year", "item__code", "item__max_points", "self_points", "verified_points"
-        )
+    inputs.figures_verified = (
+        keys[approved].assign(value=figures["verified_value"][approved]).reset_index(drop=True)
     )
-    item_columns = ["region_code", "year", "item_code", "max_points", "points"]
-    items_self = pd.DataFrame([(r, y, c, m, s) for r, y, c, m, s, _ in item_rows], columns=item_columns)
-    items_verified = pd.DataFrame([(r, y, c, m, v) for r, y, c, m, _, v in item_rows], columns=item_columns)
+    return inputs
 
-    return ScopeInputs(
-        year=year,
-        root=root,
-        targets=targets,
-        figures_self=figures_self,
-        figures_verified=figures_verified,
-        items_self=items_self,
-        items_verified=items_verified,
-        regions=regions,
-        indicators=indicators,
-        region_ids=region_ids,
-        indicator_ids=indicator_ids,
-        scheme=scheme,
-        target_region_ids=raw_targets["region_id"].to_numpy(dtype=np.int64),
-        target_indicator_ids=raw_targets["indicator_id"].to_numpy(dtype=np.int64),
-    )
+
+def _received_figures(
+    pending: PendingCopy | None, figure_qs: QuerySet, columns: list[str], types: dict
+) -> pd.DataFrame:
+    """The figures read in the background (`pending`), or read now on this connection."""
+    if pending is not None:
+        try:
+            return pending.result()  # parsed in the thread too
+        except psycopg.OperationalError:
+            if pending.connected:
+                raise  # the read itself failed: the run fails
+            # No second connection (max_connections reached, say): read them here.
+            log.warning("scoring: no second database connection for the figures; reading them on this one")
+    return read_frame(figure_qs, columns, **types)
 
 
 def _engine_params(scheme: ScoringScheme, basis: str) -> dict:
@@ -825,15 +911,17 @@ def engine_result(inputs: ScopeInputs, basis: str) -> scoring.ScoreResult:
 
 def basis_inputs_hash(inputs: ScopeInputs, basis: str) -> str:
     """The audit hash of one basis' inputs (the frames both bases share hashed once)."""
-    return scoring.inputs_hash(
-        inputs.figures(basis),
-        inputs.targets,
-        inputs.items(basis),
-        inputs.regions,
-        inputs.indicators,
-        _engine_params(inputs.scheme, basis),
-        sections=inputs.hash_sections,
+    arguments = _hash_arguments(
+        inputs, inputs.figures(basis), inputs.items(basis), _engine_params(inputs.scheme, basis)
     )
+    return scoring.inputs_hash(*arguments, sections=inputs.hash_sections)
+
+
+def _hash_arguments(
+    inputs: ScopeInputs, figures: pd.DataFrame | None, items: pd.DataFrame | None, params: dict | None
+) -> tuple:
+    """What the inputs hash covers, in its order (the positions key its kept sections)."""
+    return (figures, inputs.targets, items, inputs.regions, inputs.indicators, params)
 
 
 def _score_basis(inputs: ScopeInputs, basis: str, run: ScoreRun) -> RunSummary:
@@ -878,6 +966,9 @@ def compute_scores(
     error is re-raised. Each summary's `seconds` covers that basis' engine and
     store; the shared load is counted in the first.
     """
+    # Outside any transaction everything the reads need is committed, so a second
+    # connection may read the figures meanwhile (see `load_inputs`).
+    background = connection.vendor == "postgresql" and not connection.in_atomic_block
     chosen = tuple(dict.fromkeys(bases)) if bases else BASES
     for basis in chosen:
         if basis not in BASES:
@@ -893,7 +984,7 @@ def compute_scores(
             load_started = time.perf_counter()
             for basis in sorted(chosen):  # a fixed order: two runs never wait on each other in a cycle
                 _lock(year, basis)
-            inputs = load_inputs(year=year, root=region)
+            inputs = load_inputs(year=year, root=region, background=background)
             load_seconds = time.perf_counter() - load_started
             for basis, run in zip(chosen, runs, strict=True):
                 summaries.append(_score_basis(inputs, basis, run))

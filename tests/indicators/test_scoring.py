@@ -25,6 +25,8 @@ from indicators.scoring import (
     ScoreResult,
     inputs_hash,
     interpolate_milestones,
+    prepare,
+    prepare_sections,
     project_linear,
     score,
 )
@@ -1048,3 +1050,37 @@ def test_a_memo_does_not_keep_a_validation_error_from_being_raised_again() -> No
     for _ in range(2):
         with pytest.raises(ValueError, match="comparator"):
             score(reported, bad, None, REGIONS, indicators=INDICATORS, memo=memo)
+
+
+def test_prepare_fills_the_memo_that_score_then_uses_unchanged() -> None:
+    targets, reported, approved = _two_bases()
+    memo: dict = {}
+    prepare(memo, targets, REGIONS, indicators=INDICATORS)
+    prepared = {key[0] for key in memo}
+    assert prepared == {"regions", "indicators", "target codes", "target years", "target values"}
+    kept = dict(memo)
+    for basis, figures in (("self", reported), ("verified", approved)):
+        shared = score(figures, targets, None, REGIONS, indicators=INDICATORS, basis=basis, memo=memo)
+        alone = score(figures, targets.copy(), None, REGIONS, indicators=INDICATORS, basis=basis)
+        pd.testing.assert_frame_equal(shared.targets, alone.targets)
+        pd.testing.assert_frame_equal(shared.regions, alone.regions)
+    assert all(memo[key] is kept[key] for key in kept)  # score found everything prepared
+
+
+def test_prepare_raises_what_score_raises_for_malformed_targets() -> None:
+    targets, _, _ = _two_bases()
+    with pytest.raises(ValueError, match="comparator"):
+        prepare({}, targets.assign(comparator=[">=", "=", ">=", ">="]), REGIONS, indicators=INDICATORS)
+    with pytest.raises(ValueError, match="weight"):
+        prepare({}, targets.drop(columns=["weight"]), REGIONS, indicators=INDICATORS)
+
+
+def test_prepared_hash_sections_give_the_same_digest() -> None:
+    targets, reported, _ = _two_bases()
+    sections: dict = {}
+    prepare_sections(sections, None, targets, None, REGIONS, INDICATORS)
+    assert sorted(position for position, _ in sections) == [1, 3, 4]
+    kept = dict(sections)
+    args = (reported, targets, None, REGIONS, INDICATORS, {"basis": "self"})
+    assert inputs_hash(*args, sections=sections) == inputs_hash(*args)
+    assert all(sections[key] is kept[key] for key in kept)

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from psycopg import errors
 
 from indicators.models import Figure, Region
-from quality_city.pgcopy import copy_out
+from quality_city.pgcopy import background_copy, copy_out
 from tests.indicators.scoring_helpers import fig
 
 pytestmark = [
@@ -57,3 +57,49 @@ def test_a_statement_that_is_not_copy_to_stdout_is_refused(catalog):
     with pytest.raises(errors.ProgrammingError, match="COPY"), transaction.atomic():
         copy_out("SELECT 1")
     assert copy_out("COPY (SELECT 2) TO STDOUT") == b"2\n"
+
+
+# --------------------------------------------------------------------------- background_copy
+
+
+def _backends() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def test_background_copy_gives_what_copy_out_gives_and_closes_its_connection(catalog):
+    statement = "COPY (SELECT g, 'ü' || g, g::numeric / 7 FROM generate_series(1, 5000) g) TO STDOUT"
+    before = _backends()
+    with background_copy(statement) as pending:
+        # This connection stays free for other reads meanwhile.
+        assert copy_out("COPY (SELECT 'meanwhile') TO STDOUT") == b"meanwhile\n"
+        data = pending.result()
+    assert data == copy_out(statement)
+    assert data.count(b"\n") == 5000
+    assert pending.connected
+    assert _backends() == before
+
+
+def test_background_copy_parses_in_its_thread(catalog):
+    with background_copy("COPY (SELECT g FROM generate_series(1, 3) g) TO STDOUT", parse=bytes.split) as pending:
+        assert pending.result() == [b"1", b"2", b"3"]
+
+
+def test_a_failing_background_statement_raises_its_error_at_result(catalog):
+    with background_copy("COPY (SELECT 1 / (3 - g) FROM generate_series(1, 5) g) TO STDOUT") as pending:
+        with pytest.raises(errors.DivisionByZero):
+            pending.result()
+    assert copy_out("COPY (SELECT 'still usable') TO STDOUT") == b"still usable\n"
+
+
+def test_an_error_in_the_block_cancels_the_background_query(catalog):
+    before = _backends()
+    with pytest.raises(RuntimeError, match="caller failed"), background_copy(
+        "COPY (SELECT pg_sleep(60)) TO STDOUT"
+    ) as pending:
+        raise RuntimeError("caller failed")
+    # The query was cancelled (not waited out for a minute) and its connection closed.
+    with pytest.raises(errors.QueryCanceled):
+        pending.result()
+    assert _backends() == before
