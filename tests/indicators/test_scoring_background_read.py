@@ -144,9 +144,11 @@ def test_a_failing_background_read_fails_the_run_and_keeps_the_stored_scores(
     monkeypatch.setattr(
         scoring_service,
         "copy_statement",
-        lambda qs: "COPY (SELECT 1 / (3 - g) FROM generate_series(1, 5) g) TO STDOUT"
-        if qs.model is Figure
-        else real(qs),
+        lambda qs: (
+            "COPY (SELECT 1 / (3 - g) FROM generate_series(1, 5) g) TO STDOUT"
+            if qs.model is Figure
+            else real(qs)
+        ),
     )
 
     with pytest.raises(errors.DivisionByZero):

@@ -82,22 +82,25 @@ def test_background_copy_gives_what_copy_out_gives_and_closes_its_connection(cat
 
 
 def test_background_copy_parses_in_its_thread(catalog):
-    with background_copy("COPY (SELECT g FROM generate_series(1, 3) g) TO STDOUT", parse=bytes.split) as pending:
+    with background_copy(
+        "COPY (SELECT g FROM generate_series(1, 3) g) TO STDOUT", parse=bytes.split
+    ) as pending:
         assert pending.result() == [b"1", b"2", b"3"]
 
 
 def test_a_failing_background_statement_raises_its_error_at_result(catalog):
-    with background_copy("COPY (SELECT 1 / (3 - g) FROM generate_series(1, 5) g) TO STDOUT") as pending:
-        with pytest.raises(errors.DivisionByZero):
-            pending.result()
+    statement = "COPY (SELECT 1 / (3 - g) FROM generate_series(1, 5) g) TO STDOUT"
+    with background_copy(statement) as pending, pytest.raises(errors.DivisionByZero):
+        pending.result()
     assert copy_out("COPY (SELECT 'still usable') TO STDOUT") == b"still usable\n"
 
 
 def test_an_error_in_the_block_cancels_the_background_query(catalog):
     before = _backends()
-    with pytest.raises(RuntimeError, match="caller failed"), background_copy(
-        "COPY (SELECT pg_sleep(60)) TO STDOUT"
-    ) as pending:
+    with (
+        pytest.raises(RuntimeError, match="caller failed"),
+        background_copy("COPY (SELECT pg_sleep(60)) TO STDOUT") as pending,
+    ):
         raise RuntimeError("caller failed")
     # The query was cancelled (not waited out for a minute) and its connection closed.
     with pytest.raises(errors.QueryCanceled):
