@@ -1,8 +1,9 @@
 """The scoring run's figures read on a second connection while the rest is prepared.
 
-`compute_scores` called outside any transaction streams the figures on a connection
-of its own (`load_inputs(background=True)`); inside a caller's transaction it reads
-them on the caller's connection, which alone sees that transaction's rows. Either
+A national `compute_scores` called outside any transaction streams the figures on a
+connection of its own (`load_inputs(background=True)`); inside a caller's
+transaction, or for a scope below the country, it reads them on its own connection
+(which alone sees a caller's uncommitted rows). Either
 way the inputs, and so every stored score and hash, are the same. PostgreSQL only:
 the data is committed (transaction=True) so the second connection can see it.
 """
@@ -88,13 +89,13 @@ def test_a_run_outside_a_transaction_reads_in_the_background_and_stores_what_a_s
     scenario, background_reads
 ):
     with transaction.atomic():  # a caller's transaction: the serial read
-        compute_scores(year=2015, region=scenario)
+        compute_scores(year=2015)
     assert background_reads == []
     serial_rows = score_rows_snapshot(year=2015)
     TargetScore.objects.all().delete()
     scoring_service.RegionScore.objects.all().delete()
 
-    compute_scores(year=2015, region=scenario)
+    compute_scores(year=2015)
 
     assert len(background_reads) == 1
     assert score_rows_snapshot(year=2015) == serial_rows
@@ -102,12 +103,18 @@ def test_a_run_outside_a_transaction_reads_in_the_background_and_stores_what_a_s
     assert hashes[:2] == hashes[2:]
 
 
+def test_a_scoped_run_reads_on_its_own_connection(scenario, background_reads):
+    compute_scores(year=2015, region=scenario)
+    assert background_reads == []
+    assert ScoreRun.objects.filter(status=ScoreRun.Status.DONE).count() == 2
+
+
 def test_inside_a_callers_transaction_the_run_sees_its_uncommitted_figures(scenario, background_reads):
     with transaction.atomic():
         Figure.objects.filter(region__code="130521", indicator__code="PQ_SAMPLING_PASS", year=2015).update(
             reported_value=D("91.5")
         )
-        compute_scores(year=2015, region=scenario, bases=["self"])
+        compute_scores(year=2015, bases=["self"])
         row = TargetScore.objects.get(
             region__code="130521", indicator__code="PQ_SAMPLING_PASS", year=2015, basis="self"
         )
@@ -118,7 +125,7 @@ def test_inside_a_callers_transaction_the_run_sees_its_uncommitted_figures(scena
 def test_without_a_second_connection_the_figures_are_read_on_the_runs_own(
     scenario, background_reads, monkeypatch, caplog
 ):
-    compute_scores(year=2015, region=scenario)
+    compute_scores(year=2015)
     expected = score_rows_snapshot(year=2015)
     TargetScore.objects.all().delete()
     scoring_service.RegionScore.objects.all().delete()
@@ -127,7 +134,7 @@ def test_without_a_second_connection_the_figures_are_read_on_the_runs_own(
     monkeypatch.setattr(connection, "get_connection_params", lambda: {**params, "port": 1})
 
     with caplog.at_level(logging.WARNING, logger="indicators.scoring_service"):
-        compute_scores(year=2015, region=scenario)
+        compute_scores(year=2015)
 
     assert len(background_reads) == 2
     assert "no second database connection" in caplog.text
@@ -137,7 +144,7 @@ def test_without_a_second_connection_the_figures_are_read_on_the_runs_own(
 def test_a_failing_background_read_fails_the_run_and_keeps_the_stored_scores(
     scenario, background_reads, monkeypatch
 ):
-    compute_scores(year=2015, region=scenario)
+    compute_scores(year=2015)
     before = score_rows_snapshot(year=2015)
     real = scoring_service.copy_statement
     # The figures' statement fails on the server, on the third row it streams.
@@ -152,7 +159,7 @@ def test_a_failing_background_read_fails_the_run_and_keeps_the_stored_scores(
     )
 
     with pytest.raises(errors.DivisionByZero):
-        compute_scores(year=2015, region=scenario)
+        compute_scores(year=2015)
 
     failed = ScoreRun.objects.filter(status=ScoreRun.Status.FAILED)
     assert failed.count() == 2
@@ -166,7 +173,7 @@ def test_an_error_while_the_figures_stream_cancels_their_read(scenario, backgrou
 
     monkeypatch.setattr(scoring_service.ScopeInputs, "prepare_shared", broken)
     with pytest.raises(ValueError, match="malformed"):
-        compute_scores(year=2015, region=scenario)
+        compute_scores(year=2015)
     assert len(background_reads) == 1
     with connection.cursor() as cursor:
         cursor.execute(
