@@ -571,10 +571,11 @@ class RegionScore(models.Model):
     not_met = models.PositiveIntegerField(_("未达标数"), default=0)
     missing = models.PositiveIntegerField(_("缺报数"), default=0)
     vetoed = models.BooleanField(_("一票否决"), default=False)
-    # A digest of this region's TargetScore rows of the year and basis, as the run
-    # that stored them computed it (scoring_service._target_digests). A later run
-    # whose rows for the region give the same digest skips comparing them row by
-    # row; empty means unknown (compare everything).
+    # A digest of this region's TargetScore rows of the year and basis and of this
+    # row's own values but rank, as the run that stored them computed it
+    # (scoring_service._target_digests). A later run whose rows for the region give
+    # the same digest (and the same rank) skips comparing them row by row; empty
+    # means unknown (compare everything).
     targets_digest = models.CharField(
         _("指标得分摘要"), max_length=32, blank=True, default="", editable=False
     )

@@ -598,11 +598,11 @@ def _target_score_frame(
 
 
 def _region_score_frame(
-    inputs: ScopeInputs, basis: str, result: scoring.ScoreResult, run_id: int, digests: dict[int, str]
+    inputs: ScopeInputs, basis: str, result: scoring.ScoreResult, run_id: int
 ) -> pd.DataFrame:
     """One row per result region, columns as stored (RegionScore's db columns).
 
-    `digests` gives each region's `targets_digest` ("" for a region without one).
+    `targets_digest` is left empty: `_store` fills it in from the digests.
     """
     out = result.regions
     region_ids = out["region_code"].map(inputs.region_ids).to_numpy()
@@ -622,7 +622,7 @@ def _region_score_frame(
             "not_met": out["not_met"].to_numpy(),
             "missing": out["missing"].to_numpy(),
             "vetoed": out["vetoed"].to_numpy(),
-            "targets_digest": [digests.get(r, "") for r in region_ids.tolist()],
+            "targets_digest": "",
         },
         columns=_REGION_SCORE_COLUMNS,
     )
@@ -771,7 +771,11 @@ _REGION_SCORE_COMPARED = tuple(
 _DIGEST_SIZE = 16  # bytes: a 32-character hex digest
 # Changing how rows are digested? Change this too: every stored digest then differs
 # once, and the next run compares all rows (correct, only slower).
-_DIGEST_PERSON = b"qc-targetscore-1"
+_DIGEST_PERSON = b"qc-targetscore-2"  # 2: the region row's own values are digested too
+# The region row's values its digest covers: all it stores but the keys, the run, the
+# digest itself, and the rank (`_store` compares rank and rank_of directly, because
+# re-ranking the root's siblings after a scoped run changes them without a digest).
+_REGION_DIGESTED = ("total", "grade", "points", "max_points", "met", "not_met", "missing", "vetoed")
 _NULL_CELL = np.full(_DIGEST_SIZE, 0xFF, dtype=np.uint8)  # no digest of a value starts like this row
 
 
@@ -805,14 +809,18 @@ def _digest_cells(values: pd.Series) -> np.ndarray:
     return array.astype(np.uint8).reshape(-1, 1)  # bool
 
 
-def _target_digests(frame: pd.DataFrame, shared: dict[str, np.ndarray] | None = None) -> dict[int, str]:
-    """Region id -> digest of that region's rows in `frame` (a `_target_score_frame`).
+def _target_digests(
+    frame: pd.DataFrame, shared: dict[str, np.ndarray] | None = None, regions: pd.DataFrame | None = None
+) -> dict[int, str]:
+    """Region id -> digest of that region's rows in `frame` (a `_target_score_frame`)
+    and of its own row in `regions` (a `_region_score_frame`), when given.
 
-    The digest covers each row's indicator and every compared column, in the
-    frame's order (the engine's: by indicator code within a region), so two runs
-    give a region the same digest exactly when they would store the same rows for
-    it. blake2b with a 128-bit digest: telling two different sets of rows apart
-    does not depend on luck in any practical sense.
+    The digest covers each target row's indicator and every compared column, in the
+    frame's order (the engine's: by indicator code within a region), then the
+    region row's `_REGION_DIGESTED` values, so two runs give a region the same
+    digest exactly when they would store the same rows for it (rank aside). blake2b
+    with a 128-bit digest: telling two different sets of rows apart does not depend
+    on luck in any practical sense.
 
     `shared`: column name -> `_digest_cells` of that column of `frame`, already
     computed (both bases store the same target, weight and indicator columns).
@@ -824,18 +832,29 @@ def _target_digests(frame: pd.DataFrame, shared: dict[str, np.ndarray] | None = 
     cells = [shared[name] if name in shared else _digest_cells(frame[name]) for name in columns]
     if any(len(c) != len(frame) for c in cells):
         raise RuntimeError("scoring: shared digest cells do not match the target rows")
-    layout = ",".join(f"{name}:{c.shape[1]}" for name, c in zip(columns, cells, strict=True)).encode()
+    layout = ",".join(f"{name}:{c.shape[1]}" for name, c in zip(columns, cells, strict=True))
+    own_rows: dict[int, bytes] = {}
+    if regions is not None:
+        region_cells = [_digest_cells(regions[name]) for name in _REGION_DIGESTED]
+        layout += ";" + ",".join(
+            f"{n}:{c.shape[1]}" for n, c in zip(_REGION_DIGESTED, region_cells, strict=True)
+        )
+        own = np.ascontiguousarray(np.hstack(region_cells))
+        own_rows = {rid: own[i].tobytes() for i, rid in enumerate(regions["region_id"].tolist())}
     matrix = np.ascontiguousarray(np.hstack(cells))
     region = frame["region_id"].to_numpy(dtype=np.int64)
     starts = np.flatnonzero(np.r_[True, region[1:] != region[:-1]])
     ends = np.r_[starts[1:], len(region)]
     digests: dict[int, str] = {}
+    head = layout.encode()
     for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
         rid = int(region[start])
         if rid in digests:  # rows of one region not together: cannot digest by slices
             raise RuntimeError("scoring: target rows are not grouped by region")
-        h = hashlib.blake2b(layout, digest_size=_DIGEST_SIZE, person=_DIGEST_PERSON)
+        h = hashlib.blake2b(head, digest_size=_DIGEST_SIZE, person=_DIGEST_PERSON)
         h.update(matrix[start:end].tobytes())
+        if regions is not None:
+            h.update(b"|" + own_rows.get(rid, b"none"))
         digests[rid] = h.hexdigest()
     return digests
 
@@ -858,19 +877,37 @@ def _store(
     # A plain str: an Enum member (Basis.SELF) would be written by its name.
     basis_value = str(basis)
     target_frame = _target_score_frame(inputs, basis_value, result, run.pk)
-    digests = _target_digests(target_frame, inputs.shared_digest_cells())
-    region_frame = _region_score_frame(inputs, basis_value, result, run.pk, digests)
+    region_frame = _region_score_frame(inputs, basis_value, result, run.pk)
+    digests = _target_digests(target_frame, inputs.shared_digest_cells(), region_frame)
+    region_ids = region_frame["region_id"].tolist()
+    region_frame["targets_digest"] = [digests.get(r, "") for r in region_ids]
     stored_targets = TargetScore.objects.filter(**scope)
+    stored_regions = RegionScore.objects.filter(**scope)
     # The engine gives every region with targets a total row and no other region
     # one; if that ever failed, compare every row rather than trust the digests.
-    if digests.keys() == set(region_frame["region_id"].tolist()):
-        stored = dict(RegionScore.objects.filter(**scope).values_list("region_id", "targets_digest"))
-        # Regions whose rows may differ: a digest differs or is unknown, or the
-        # region is stored but not in the result (its rows are to be deleted).
-        dirty = {r for r, d in digests.items() if stored.get(r) != d} | (stored.keys() - digests.keys())
+    if digests.keys() == set(region_ids):
+        stored = {
+            r: (digest, (rank, rank_of))
+            for r, digest, rank, rank_of in stored_regions.values_list(
+                "region_id", "targets_digest", "rank", "rank_of"
+            )
+        }
+        # Regions whose target rows may differ: a digest differs or is unknown (""),
+        # or the region is stored but not in the result (its rows are to be deleted).
+        dirty = {r for r, d in digests.items() if stored.get(r, ("",))[0] != d} | (
+            stored.keys() - digests.keys()
+        )
+        # A region row may differ in those regions, or in its rank alone.
+        ranks = zip(region_frame["rank"].tolist(), region_frame["rank_of"].tolist(), strict=True)
+        reranked = {
+            r for r, rank in zip(region_ids, ranks, strict=True) if r in stored and stored[r][1] != rank
+        }
         if len(dirty) < len(digests):
             target_frame = target_frame[target_frame["region_id"].isin(dirty)]
             stored_targets = stored_targets.filter(region_id__in=sorted(dirty))
+        if len(dirty | reranked) < len(digests):
+            region_frame = region_frame[region_frame["region_id"].isin(dirty | reranked)]
+            stored_regions = stored_regions.filter(region_id__in=sorted(dirty | reranked))
     targets = (
         _merge(
             TargetScore,
@@ -882,12 +919,16 @@ def _store(
         if len(target_frame) or stored_targets.exists()
         else Changes()
     )
-    regions = _merge(
-        RegionScore,
-        region_frame,
-        RegionScore.objects.filter(**scope),
-        keys=_REGION_SCORE_KEYS,
-        compared=_REGION_SCORE_COMPARED,
+    regions = (
+        _merge(
+            RegionScore,
+            region_frame,
+            stored_regions,
+            keys=_REGION_SCORE_KEYS,
+            compared=_REGION_SCORE_COMPARED,
+        )
+        if len(region_frame) or stored_regions.exists()
+        else Changes()
     )
     if root is not None:
         _rerank_root_siblings(root, year, basis)

@@ -426,18 +426,37 @@ def _digests() -> dict[tuple[str, str], str]:
     }
 
 
-def _merged_target_regions(monkeypatch) -> list[set[int]]:
-    """Record, for each TargetScore merge, the region ids of the rows handed to it."""
+def _merged_target_regions(monkeypatch, model=TargetScore) -> list[set[int]]:
+    """Record, for each merge of `model`, the region ids of the rows handed to it."""
     seen: list[set[int]] = []
     real_merge = scoring_service._merge
 
-    def merge(model, frame, stored, **kwargs):
-        if model is TargetScore:
+    def merge(merged_model, frame, stored, **kwargs):
+        if merged_model is model:
             seen.append(set(frame["region_id"].tolist()))
-        return real_merge(model, frame, stored, **kwargs)
+        return real_merge(merged_model, frame, stored, **kwargs)
 
     monkeypatch.setattr(scoring_service, "_merge", merge)
     return seen
+
+
+def test_a_rerun_compares_no_region_row_and_a_rank_change_compares_the_regions_it_moves(
+    two_counties, region, monkeypatch
+):
+    compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
+    seen = _merged_target_regions(monkeypatch, RegionScore)
+
+    (same,) = compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
+    assert seen == [] and same.target_changes.total == 0
+
+    # 临城县's total rises past 邢台县's: its own row and 邢台县's rank change; 邢台县's
+    # target rows and total do not, so only its rank tells that its row differs.
+    fig(LINCHENG, "EN_LUBAN_AWARDS", 2015, 2)
+    targets = _merged_target_regions(monkeypatch)
+    compute_scores(year=2015, region=region(XINGTAI), bases=["verified"])
+    assert targets == [{region(LINCHENG).pk}]
+    assert (rs(XT_COUNTY, "verified").rank, rs(LINCHENG, "verified").rank) == (2, 1)
+    assert_same_as_a_run_into_empty_tables(region(XINGTAI), ["verified"])
 
 
 def test_each_region_row_carries_a_digest_of_its_target_rows(two_counties, region):
@@ -545,6 +564,44 @@ def test_digests_change_with_any_stored_value_of_the_region_and_only_its_own():
     assert scoring_service._target_digests(missing)[7] != digests[7]
     # A row more or less is a different set of rows.
     assert scoring_service._target_digests(base.iloc[[0, 2]])[7] != digests[7]
+
+    # With the region rows: each of their values but the rank changes its own region's digest.
+    regions = pd.DataFrame(
+        {
+            "region_id": [9, 7],
+            "total": [70.0, 39.59],
+            "grade": ["C", "D"],
+            "rank": [1, 2],
+            "rank_of": [2, 2],
+            "points": [10.0, 3.9592],
+            "max_points": [10.0, 10.0],
+            "met": [1, 1],
+            "not_met": [0, 1],
+            "missing": [0, 0],
+            "vetoed": [False, True],
+        }
+    )
+    with_regions = scoring_service._target_digests(base, regions=regions)
+    assert with_regions[7] != digests[7] and with_regions[9] != digests[9]
+    reranked = regions.assign(rank=[2, 1], rank_of=[3, 3])
+    assert scoring_service._target_digests(base, regions=reranked) == with_regions
+    region_changes = {
+        "total": 39.6,
+        "grade": "C",
+        "points": 3.9593,
+        "max_points": 10.5,
+        "met": 2,
+        "not_met": 0,
+        "missing": 1,
+        "vetoed": False,
+    }
+    assert set(region_changes) == set(scoring_service._REGION_DIGESTED)
+    for column, value in region_changes.items():
+        changed = regions.copy()
+        changed.loc[1, column] = value
+        new = scoring_service._target_digests(base, regions=changed)
+        assert new[7] != with_regions[7], column
+        assert new[9] == with_regions[9], column
 
 
 def test_the_inputs_hash_reuses_the_shared_frames_and_stays_the_same(two_counties, region):
