@@ -180,7 +180,8 @@ class Figure(models.Model):
         SEED = "seed", _("公开资料")
         DEMO = "demo", _("演示数据")
 
-    region = models.ForeignKey(Region, verbose_name=_("地区"), on_delete=models.PROTECT)
+    # No index of its own: the unique (region, indicator, year) index starts with it.
+    region = models.ForeignKey(Region, verbose_name=_("地区"), on_delete=models.PROTECT, db_index=False)
     indicator = models.ForeignKey(Indicator, verbose_name=_("指标"), on_delete=models.PROTECT)
     year = models.PositiveSmallIntegerField(_("年度"))
     value = models.DecimalField(_("数值"), max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES)
@@ -216,7 +217,11 @@ class Figure(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
 
-    history = HistoricalRecords(verbose_name=_("数据变更记录"))
+    # The history is read by figure (`id`), user and date; indexes on its other keys
+    # would only slow down every write (an import writes 100,000 rows at once).
+    history = HistoricalRecords(
+        verbose_name=_("数据变更记录"), no_db_index=["region", "indicator", "entered_by", "approved_by"]
+    )
 
     class Meta:
         verbose_name = _("年度数据")

@@ -106,3 +106,23 @@ def test_value_errors_follow_the_active_language(catalog):
         assert rate.value_errors(Decimal("120")) == ["The value 120 is above the indicator's maximum of 100"]
         assert rate.value_errors(Decimal("-1")) == ["The value -1 is below the indicator's minimum of 0"]
         assert count.value_errors(Decimal("1.5")) == ["A count indicator takes whole numbers; got 1.5"]
+
+
+def _indexed_columns(table: str) -> set[tuple[str, ...]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return {
+        tuple(c["columns"]) for c in constraints.values() if c["index"] or c["unique"] or c["primary_key"]
+    }
+
+
+def test_figures_and_their_history_carry_no_index_a_write_does_not_need():
+    """Every figure write also writes its history row: each index costs both (an import
+    writes 100,000 of each). Region alone is served by the unique key it starts."""
+    figure = _indexed_columns(Figure._meta.db_table)
+    assert ("region_id", "indicator_id", "year") in figure
+    assert ("region_id",) not in figure
+    history = _indexed_columns(Figure.history.model._meta.db_table)
+    assert history == {("history_id",), ("id",), ("history_date",), ("history_user_id",)}
