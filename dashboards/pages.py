@@ -5,12 +5,16 @@ the data frame it is drawn from, so the CSV download of a chart is exactly the
 data of the chart (``figures=False`` skips building the plotly figures). The
 overview and the comparison draw their figures from the rows they built and make
 the frame only when the CSV asks for it.
+
+Text a page shows (titles, notes, labels, indicator names, units) follows the active
+language; the frames' column names, which are the CSV headers, stay Chinese.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import operator
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,11 +31,10 @@ from django.utils import formats
 
 from accounts import policy
 from dashboards import charts, selectors
+from dashboards.i18n import Texts, texts
 from indicators.models import Basis, Indicator, Region, TargetScore
 from indicators.scoring import project_linear
 
-BASIS_LABELS = {"self": "自评", "verified": "核定"}
-LEVEL_CHILD = {Region.Level.PROVINCE: "市", Region.Level.CITY: "县（市、区）"}
 KEY_TILES = 8
 _UNSAFE_IN_FILENAMES = set(' \\/:*?"<>|：（）')
 LOST_TOP = 10
@@ -53,13 +56,32 @@ HEAT_COLUMNS = [
     "_status", "_url", "_actual_text", "_target_text",
 ]  # fmt: skip
 
-PAGE_TITLES = {
-    "overview": "地区概览",
-    "compare": "下级对比",
-    "trend": "指标趋势",
-    "brands": "品牌与奖项",
-    "verification": "自评与核定",
-}
+
+def basis_labels() -> dict[str, str]:
+    """The bases of a score (self-assessed, verified) in the active language."""
+    tr = texts()
+    return {"self": tr.gettext("自评"), "verified": tr.gettext("核定")}
+
+
+def page_titles() -> dict[str, str]:
+    """The dashboard pages' titles in the active language, in tab order."""
+    tr = texts()
+    return {
+        "overview": tr.gettext("地区概览"),
+        "compare": tr.gettext("下级对比"),
+        "trend": tr.gettext("指标趋势"),
+        "brands": tr.gettext("品牌与奖项"),
+        "verification": tr.gettext("自评与核定"),
+    }
+
+
+def child_label(level: str, tr: Texts) -> str:
+    """The children of a region, as the comparison page names them ("{{ child_label }}得分一览")."""
+    if level == Region.Level.PROVINCE:
+        return tr.pgettext("child regions", "市")
+    if level == Region.Level.CITY:
+        return tr.pgettext("child regions", "县（市、区）")
+    return tr.pgettext("child regions", "下级地区")
 
 
 # --------------------------------------------------------------------------- filters
@@ -249,6 +271,12 @@ class Page:
             chart.source = _released
 
 
+def _name_of(tr: Texts) -> Callable[[object], str]:
+    """The indicator name of a row in the language of `tr` (as ``Indicator.name`` picks it):
+    its `name_en` in English, else its `name_zh`."""
+    return operator.attrgetter("name_en" if tr.english else "name_zh")
+
+
 def _released() -> pd.DataFrame:
     raise RuntimeError("the page was rendered and its chart data released")
 
@@ -260,11 +288,13 @@ def _f(value: Decimal | float | None) -> float | None:
     return None if math.isnan(v) else v
 
 
-def _target_text(comparator: str, value: Decimal | float | None, unit: str) -> str:
+def _target_text(
+    comparator: str, value: Decimal | float | None, unit: str, names: charts.Units | None = None
+) -> str:
     if value is None:
         return "—"
     sign = "≥" if comparator == ">=" else "≤"
-    return f"{sign} {charts.format_value(value, unit)}"
+    return f"{sign} {charts.format_value(value, unit, names)}"
 
 
 def _completion_pct(ts: selectors.ScoreRow) -> float | None:
@@ -293,6 +323,10 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
     score = history.get((region.pk, year, basis)) if year is not None else None
     prev = history.get((region.pk, year - 1, basis)) if year is not None else None
     scores = selectors.target_scores([region.pk], year, basis) if year is not None else []
+    tr = texts()
+    name_of = _name_of(tr)
+    units = charts.units()
+    status_text = charts.status_labels()
 
     # History of totals, oldest first.
     hist_rows = [
@@ -302,9 +336,9 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
     page.add(
         Chart(
             "history",
-            "历年总分与等级",
+            tr.gettext("历年总分与等级"),
             lambda: pd.DataFrame(hist_rows, columns=HISTORY_COLUMNS),
-            note=f"口径：{BASIS_LABELS[basis]}",
+            note=tr.gettext("口径：%(basis)s") % {"basis": basis_labels()[basis]},
         ),
         lambda: charts.score_history(hist_rows),
         figures,
@@ -333,9 +367,9 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
     page.add(
         Chart(
             "categories",
-            "分类别得分率",
+            tr.gettext("分类别得分率"),
             lambda: pd.DataFrame(cat_rows, columns=CATEGORY_COLUMNS),
-            note="得分 ÷ 权重；颜色按该得分率对应的等级",
+            note=tr.gettext("得分 ÷ 权重；颜色按该得分率对应的等级"),
         ),
         lambda: charts.category_scores(cat_rows),
         figures,
@@ -357,8 +391,8 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
         lost_rows.append(
             {
                 "指标代码": t.code,
-                "指标": t.name_zh,
-                "状态": charts.STATUS_LABELS.get(t.status, t.status),
+                "指标": name_of(t),
+                "状态": status_text.get(t.status, t.status),
                 "失分": lost,
                 "权重": _f(t.weight),
                 "得分": _f(t.points),
@@ -367,17 +401,17 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
                 "完成率(%)": _completion_pct(t),
                 "_status": t.status,
                 "_veto": bool(t.veto and t.status == TargetScore.Status.NOT_MET),
-                "_actual_text": charts.format_value(t.actual, unit),
-                "_target_text": _target_text(t.comparator, t.target, unit),
+                "_actual_text": charts.format_value(t.actual, unit, units),
+                "_target_text": _target_text(t.comparator, t.target, unit, units),
                 "_completion_text": charts.format_percent(_completion_pct(t)),
             }
         )
     page.add(
         Chart(
             "lost",
-            f"失分最多的 {LOST_TOP} 项指标",
+            tr.gettext("失分最多的 %(n)s 项指标") % {"n": LOST_TOP},
             lambda: pd.DataFrame(lost_rows, columns=LOST_COLUMNS),
-            note="失分 = 权重 − 得分；红色为一票否决指标",
+            note=tr.gettext("失分 = 权重 − 得分；红色为一票否决指标"),
         ),
         lambda: charts.points_lost(lost_rows),
         figures,
@@ -393,13 +427,13 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
         comp = _completion_pct(t)
         tiles.append(
             {
-                "name": t.name_zh,
-                "actual": charts.format_value(t.actual, unit),
-                "target": _target_text(t.comparator, t.target, unit),
+                "name": name_of(t),
+                "actual": charts.format_value(t.actual, unit, units),
+                "target": _target_text(t.comparator, t.target, unit, units),
                 "bar": fixed(0 if comp is None else max(0.0, min(100.0, comp)), 1, sep),
                 "completion_text": _percent_text(comp, sep),
                 "status": t.status,
-                "status_label": charts.STATUS_LABELS.get(t.status, t.status),
+                "status_label": status_text.get(t.status, t.status),
                 "veto": t.veto,
                 "url": trend_url(t.code),
             }
@@ -419,18 +453,18 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
             continue
         at_risk.append(
             {
-                "name": t.indicator.name_zh,
+                "name": name_of(t.indicator),
                 "horizon": t.year,
-                "target": _target_text(t.comparator, t.value, unit),
-                "projected": charts.format_value(p.projected, unit),
-                "gap": charts.format_value(abs(p.gap or 0), unit),
+                "target": _target_text(t.comparator, t.value, unit, units),
+                "projected": charts.format_value(p.projected, unit, units),
+                "gap": charts.format_value(abs(p.gap or 0), unit, units),
                 "url": trend_url(t.indicator.code),
             }
         )
 
     page.context.update(
         compare_url=page_url("compare", region.code, filters) if years.children else None,
-        vetoes=[t.name_zh for t in scores if t.veto and t.status == TargetScore.Status.NOT_MET],
+        vetoes=[name_of(t) for t in scores if t.veto and t.status == TargetScore.Status.NOT_MET],
         score=score,
         prev=prev,
         delta=(_f(score.total) - _f(prev.total)) if score and prev else None,
@@ -447,10 +481,10 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
         targets=[
             {
                 "url": trend_url(t.code),
-                "name": t.name_zh,
+                "name": name_of(t),
                 "veto": t.veto,
-                "actual": charts.format_value(t.actual, t.unit),
-                "target": _target_text(t.comparator, t.target, t.unit),
+                "actual": charts.format_value(t.actual, t.unit, units),
+                "target": _target_text(t.comparator, t.target, t.unit, units),
                 "completion": _percent_text(_completion_pct(t), sep),
                 "points": f"{fixed(t.points, 2, sep)} / {fixed(t.weight, 2, sep)}",
                 "status": t.status,
@@ -465,10 +499,12 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
 # --------------------------------------------------------------------------- comparison
 
 
-def _grade_text(rs: selectors.ScoreLine | None) -> str:
+def _grade_text(rs: selectors.ScoreLine | None, tr: Texts) -> str:
     if rs is None:
-        return "无得分"
-    return f"{rs.grade} 级" + ("（一票否决）" if rs.vetoed else "")
+        return tr.gettext("无得分")
+    return tr.gettext("%(grade)s 级") % {"grade": rs.grade} + (
+        tr.gettext("（一票否决）") if rs.vetoed else ""
+    )
 
 
 def build_compare(user, region: Region, params: QueryDict, *, figures: bool = True) -> Page:
@@ -482,7 +518,14 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
     ids = [k.pk for k in kids]
     # The region's and its children's scores of the year and the year before.
     scores = {k: v for k, v in lines.items() if k[2] == basis and k[1] in (year, year - 1)} if year else {}
-    tscores = selectors.target_score_rows(ids, year, basis, filters.category) if year and ids else []
+    tr = texts()
+    tscores = (
+        selectors.target_score_rows(ids, year, basis, filters.category, english=tr.english)
+        if year and ids
+        else []
+    )
+    units = charts.units()
+    status_text = charts.status_labels()
     highlight = _highlight(user, kids)
     child_filters = Filters(year=year, basis=basis, category=filters.category)
     child_url = {k.code: page_url("overview", k.code, child_filters) for k in kids}
@@ -517,9 +560,9 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
     page.add(
         Chart(
             "ranking",
-            "总分排名",
+            tr.gettext("总分排名"),
             lambda: pd.DataFrame(rank_rows, columns=RANK_COLUMNS),
-            note="颜色为等级；点击地区进入其概览；虚线为平均分",
+            note=tr.gettext("颜色为等级；点击地区进入其概览；虚线为平均分"),
         ),
         lambda: charts.ranking_bar(rank_rows, highlight, mean),
         figures,
@@ -531,7 +574,7 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
 
     def heat_texts(completion, actual, target, comparator, unit) -> tuple[float | None, str, str]:
         pct = None if completion is None else round(float(completion) * 100, 2)
-        return pct, charts.format_value(actual, unit), _target_text(comparator, target, unit)
+        return pct, charts.format_value(actual, unit, units), _target_text(comparator, target, unit, units)
 
     heat_cells: dict[tuple[str, str], tuple] = {}
     for region_id, actual, target, comparator, completion, status, _ind_code, ind_name, unit in tscores:
@@ -549,7 +592,7 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
             pct, actual_text, target_text = heat_texts(completion, actual, target, comparator, unit)
             values = (
                 code, name, ind_code, ind_name, _f(actual), _f(target), pct,
-                charts.STATUS_LABELS.get(status, status), status, url, actual_text, target_text,
+                status_text.get(status, status), status, url, actual_text, target_text,
             )  # fmt: skip
             for column, value in zip(HEAT_COLUMNS, values, strict=True):
                 cols[column].append(value)
@@ -563,9 +606,9 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
     page.add(
         Chart(
             "heatmap",
-            "指标完成率热力图",
+            tr.gettext("指标完成率热力图"),
             heat_frame,
-            note="格内数字为完成率（%），“缺”为缺报；颜色 100% 及以上为深蓝",
+            note=tr.gettext("格内数字为完成率（%），“缺”为缺报；颜色 100% 及以上为深蓝"),
             wide=True,
         ),
         lambda: charts.completion_heatmap_cells(heat_cells, heat_regions, heat_inds),
@@ -592,15 +635,16 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
     page.add(
         Chart(
             "distribution",
-            "得分分布",
+            tr.gettext("得分分布"),
             lambda: pd.DataFrame(dist_rows, columns=DIST_COLUMNS),
-            note="箱线为四分位，圆点为各地区（颜色为等级）",
+            note=tr.gettext("箱线为四分位，圆点为各地区（颜色为等级）"),
         ),
         lambda: charts.score_distribution(dist_rows, year or 0),
         figures,
     )
 
     map_rows = []
+    points = tr.gettext("%(points)s 分")
     for k in kids:
         rs = scores.get((k.pk, year, basis))
         map_rows.append(
@@ -612,16 +656,16 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
                 "总分": _f(rs.total) if rs else None,
                 "等级": rs.grade if rs else "",
                 "_url": child_url[k.code],
-                "_total_text": f"{_f(rs.total):.2f} 分" if rs else "—",
-                "_grade_text": _grade_text(rs),
+                "_total_text": points % {"points": f"{_f(rs.total):.2f}"} if rs else "—",
+                "_grade_text": _grade_text(rs, tr),
             }
         )
     page.add(
         Chart(
             "map",
-            "地区分布图",
+            tr.gettext("地区分布图"),
             lambda: pd.DataFrame(map_rows, columns=MAP_COLUMNS),
-            note="按经纬度定位，颜色为总分，空心圆为无得分；不依赖在线地图",
+            note=tr.gettext("按经纬度定位，颜色为总分，空心圆为无得分；不依赖在线地图"),
         ),
         lambda: charts.score_map(map_rows, highlight),
         figures,
@@ -653,7 +697,7 @@ def build_compare(user, region: Region, params: QueryDict, *, figures: bool = Tr
         mean=mean,
         median=float(totals.median()) if rank_rows else None,
         highlight=highlight,
-        child_label=LEVEL_CHILD.get(region.level, "下级地区"),
+        child_label=child_label(region.level, tr),
         unscored=[k for k in kids if (k.pk, year, basis) not in scores] if year else kids,
     )
     return page
@@ -709,6 +753,13 @@ def build_trend(user, region: Region, params: QueryDict, *, figures: bool = True
     child_rows: list[dict] = []
     projection = None
     horizon_target = None
+    tr = texts()
+    units = charts.units()
+    kinds = {
+        "plan": tr.gettext("规划目标"),
+        "milestone": tr.gettext("年度分解目标"),
+        "annual": tr.gettext("年度目标"),
+    }
     if indicator is not None:
         unit = indicator.unit
         horizons = [t for t in own_targets.values() if t.plan and t.year == t.plan.end_year]
@@ -734,11 +785,11 @@ def build_trend(user, region: Region, params: QueryDict, *, figures: bool = True
             t = own_targets.get(y)
             kind = ""
             if t is not None:
-                kind = (
-                    "规划目标"
+                kind = kinds[
+                    "plan"
                     if t.plan and t.year == t.plan.end_year
-                    else ("年度分解目标" if t.is_milestone else "年度目标")
-                )
+                    else ("milestone" if t.is_milestone else "annual")
+                ]
             trend_rows.append(
                 {
                     "年度": y,
@@ -751,6 +802,12 @@ def build_trend(user, region: Region, params: QueryDict, *, figures: bool = True
             )
         child_targets = {t.region_id: t for t in targets if t.region_id != region.pk and t.year == year}
         child_filters = Filters(year=year, basis=basis, indicator=indicator.code)
+        child_status = {
+            "met": tr.gettext("达到目标"),
+            "not_met": tr.gettext("未达到目标"),
+            "missing": tr.gettext("无目标或缺报"),
+        }
+        no_target = tr.gettext("无目标")
         for k in kids:
             v = values.get((k.code, indicator.pk, year))
             t = child_targets.get(k.pk)
@@ -768,11 +825,11 @@ def build_trend(user, region: Region, params: QueryDict, *, figures: bool = True
                     "实际值": _f(v),
                     "目标值": _f(t.value) if t else None,
                     "比较": t.comparator if t else "",
-                    "状态": {"met": "达到目标", "not_met": "未达到目标", "missing": "无目标或缺报"}[status],
+                    "状态": child_status[status],
                     "_status": status,
                     "_url": page_url("trend", k.code, child_filters),
-                    "_actual_text": charts.format_value(v, unit),
-                    "_target_text": _target_text(t.comparator, t.value, unit) if t else "无目标",
+                    "_actual_text": charts.format_value(v, unit, units),
+                    "_target_text": _target_text(t.comparator, t.value, unit, units) if t else no_target,
                 }
             )
     trend_df = pd.DataFrame(
@@ -793,7 +850,7 @@ def build_trend(user, region: Region, params: QueryDict, *, figures: bool = True
             "_target_text",
         ],
     )
-    name = indicator.name_zh if indicator else ""
+    name = indicator.name if indicator else ""
     unit = indicator.unit if indicator else ""
     comparator = (
         horizon_target.comparator if horizon_target else (indicator.default_comparator if indicator else None)
@@ -801,9 +858,9 @@ def build_trend(user, region: Region, params: QueryDict, *, figures: bool = True
     page.add(
         Chart(
             "trend",
-            f"{name}：实际值与目标",
+            tr.gettext("%(name)s：实际值与目标") % {"name": name},
             trend_df,
-            note="虚线为年度分解目标，星形为规划目标，点线为按最小二乘法推算至目标年的趋势",
+            note=tr.gettext("虚线为年度分解目标，星形为规划目标，点线为按最小二乘法推算至目标年的趋势"),
             wide=True,
         ),
         lambda: charts.indicator_trend(trend_df, unit, name, comparator),
@@ -812,9 +869,9 @@ def build_trend(user, region: Region, params: QueryDict, *, figures: bool = True
     page.add(
         Chart(
             "children",
-            f"下级地区 {year or ''} 年完成情况",
+            tr.gettext("下级地区 %(year)s 年完成情况") % {"year": year or ""},
             child_df,
-            note="竖线为各地区当年目标；点击进入该地区",
+            note=tr.gettext("竖线为各地区当年目标；点击进入该地区"),
         ),
         lambda: charts.children_values(child_df, unit, year or 0),
         figures,
@@ -828,10 +885,13 @@ def build_trend(user, region: Region, params: QueryDict, *, figures: bool = True
     )
     page.context.update(
         indicator=indicator,
+        unit_label=charts.unit_text(unit, units) if indicator else "",
         choices=[(i, i.pk in targeted) for i in choices],
         horizon=horizon_target,
         horizon_actual=horizon_actual,
-        horizon_actual_text=charts.format_value(horizon_actual, unit) if horizon_actual is not None else None,
+        horizon_actual_text=charts.format_value(horizon_actual, unit, units)
+        if horizon_actual is not None
+        else None,
         horizon_met=horizon_actual is not None
         and horizon_target is not None
         and (
@@ -840,7 +900,7 @@ def build_trend(user, region: Region, params: QueryDict, *, figures: bool = True
             else horizon_actual <= float(horizon_target.value)
         ),
         projection=projection,
-        projection_text=charts.format_value(projection, unit) if projection is not None else None,
+        projection_text=charts.format_value(projection, unit, units) if projection is not None else None,
         projection_misses=(
             projection is not None
             and horizon_target is not None
@@ -850,16 +910,18 @@ def build_trend(user, region: Region, params: QueryDict, *, figures: bool = True
                 else projection > float(horizon_target.value)
             )
         ),
-        horizon_text=_target_text(horizon_target.comparator, horizon_target.value, unit)
+        horizon_text=_target_text(horizon_target.comparator, horizon_target.value, unit, units)
         if horizon_target
         else None,
         table=[
             {
                 "year": r["年度"],
-                "actual": charts.format_value(r["实际值"], unit),
-                "target": _target_text(r["比较"], r["目标值"], unit) if r["目标值"] is not None else "—",
+                "actual": charts.format_value(r["实际值"], unit, units),
+                "target": _target_text(r["比较"], r["目标值"], unit, units)
+                if r["目标值"] is not None
+                else "—",
                 "kind": r["目标类型"],
-                "projected": charts.format_value(r["趋势预测值"], unit)
+                "projected": charts.format_value(r["趋势预测值"], unit, units)
                 if r["趋势预测值"] is not None
                 else "",
                 "figure": figs.get(r["年度"]),
@@ -883,14 +945,16 @@ def build_brands(user, region: Region, params: QueryDict, *, figures: bool = Tru
     page = Page("brands", region, filters)
     year = filters.year
     names = {k.code: k.name for k in kids}
+    tr = texts()
+    name_of = _name_of(tr)
     types = list(
         dict.fromkeys(
-            ind.name_zh for _, ind, _, _ in sorted(counts, key=lambda r: (r[1].sort_order, r[1].code))
+            name_of(ind) for _, ind, _, _ in sorted(counts, key=lambda r: (r[1].sort_order, r[1].code))
         )
     )
 
     year_rows = [
-        {"年度": yr, "奖项类型": ind.name_zh, "指标代码": ind.code, "数量": n}
+        {"年度": yr, "奖项类型": name_of(ind), "指标代码": ind.code, "数量": n}
         for code, ind, yr, n in counts
         if code == region.code
     ]
@@ -898,9 +962,9 @@ def build_brands(user, region: Region, params: QueryDict, *, figures: bool = Tru
     page.add(
         Chart(
             "by_year",
-            f"{region.name}历年品牌与奖项数量",
+            tr.gettext("%(region)s历年品牌与奖项数量") % {"region": region.name},
             year_df,
-            note="按奖项类型堆叠；县级数据汇总到上级",
+            note=tr.gettext("按奖项类型堆叠；县级数据汇总到上级"),
             wide=True,
         ),
         lambda: charts.awards_by_year(year_df, types),
@@ -911,7 +975,7 @@ def build_brands(user, region: Region, params: QueryDict, *, figures: bool = Tru
         {
             "地区代码": code,
             "地区": names[code],
-            "奖项类型": ind.name_zh,
+            "奖项类型": name_of(ind),
             "指标代码": ind.code,
             "数量": n,
             "_url": page_url("brands", code, child_filters),
@@ -927,18 +991,25 @@ def build_brands(user, region: Region, params: QueryDict, *, figures: bool = Tru
     )
     order = list(totals.index)
     page.add(
-        Chart("by_child", f"下级地区 {year or ''} 年品牌与奖项", child_df, note="按总数排序；点击进入该地区"),
+        Chart(
+            "by_child",
+            tr.gettext("下级地区 %(year)s 年品牌与奖项") % {"year": year or ""},
+            child_df,
+            note=tr.gettext("按总数排序；点击进入该地区"),
+        ),
         lambda: charts.awards_by_child(child_df, types, order),
         figures,
     )
-    latest = {ind.name_zh: n for code, ind, yr, n in counts if code == region.code and yr == year}
-    codes = {ind.name_zh: ind.code for _c, ind, _y, _n in counts}
+    latest = {name_of(ind): n for code, ind, yr, n in counts if code == region.code and yr == year}
+    codes = {name_of(ind): ind.code for _c, ind, _y, _n in counts}
     page.context.update(
         totals=[
             {"type": t, "count": latest.get(t, 0), "url": _grants_url(region, codes[t], year)} for t in types
         ],
         total=sum(latest.values()),
-        source_note="数据来源：品牌与奖项类年度数据；由获奖登记推导的数据按年末仍在有效期内的获奖记录统计，点击上方数字查看获奖登记",
+        source_note=tr.gettext(
+            "数据来源：品牌与奖项类年度数据；由获奖登记推导的数据按年末仍在有效期内的获奖记录统计，点击上方数字查看获奖登记"
+        ),
     )
     return page
 
@@ -973,7 +1044,9 @@ def build_verification(user, region: Region, params: QueryDict, *, figures: bool
         depth = len(region.path.strip("/").split("/"))
         return by_code.get(parts[depth]) if len(parts) > depth else None
 
+    tr = texts()
     tot_rows = []
+    lowered_text, raised_text = tr.gettext("%(points)s 分"), tr.gettext("+%(points)s 分（核增）")
     for k in kids:
         s = scores.get((k.pk, year, "self"))
         v = scores.get((k.pk, year, "verified"))
@@ -992,9 +1065,9 @@ def build_verification(user, region: Region, params: QueryDict, *, figures: bool
                 "_url": page_url("overview", k.code, Filters(year=year, basis="verified")),
                 "_diff_text": "—"
                 if gap is None
-                else f"{-gap:.2f} 分"
+                else lowered_text % {"points": f"{-gap:.2f}"}
                 if gap < 0
-                else f"+{gap:.2f} 分（核增）",
+                else raised_text % {"points": f"{gap:.2f}"},
             }
         )
     tot_rows.sort(key=lambda r: (r["差值"] if r["差值"] is not None else 0, r["地区代码"]))
@@ -1013,7 +1086,12 @@ def build_verification(user, region: Region, params: QueryDict, *, figures: bool
         ],
     )
     page.add(
-        Chart("totals", "自评总分与核定总分", tot_df, note="橙色圆点为自评，蓝色菱形为核定；差距越大越靠上"),
+        Chart(
+            "totals",
+            tr.gettext("自评总分与核定总分"),
+            tot_df,
+            note=tr.gettext("橙色圆点为自评，蓝色菱形为核定；差距越大越靠上"),
+        ),
         lambda: charts.self_vs_verified(tot_df),
         figures,
     )
@@ -1025,6 +1103,8 @@ def build_verification(user, region: Region, params: QueryDict, *, figures: bool
             row = per_child.setdefault(k.code, {"approved": 0, "down": 0, "up": 0})
             row["approved"] += n
     heat_rows = []
+    units = charts.units()
+    indicator_name = "indicator__name_en" if tr.english else "indicator__name_zh"
     for d in diffs:
         k = child_of(d["region__path"])
         reported, verified = d["reported_value"], d["verified_value"]
@@ -1039,15 +1119,15 @@ def build_verification(user, region: Region, params: QueryDict, *, figures: bool
                 "地区代码": d["region__code"],
                 "地区": d["region__name"],
                 "指标代码": d["indicator__code"],
-                "指标": d["indicator__name_zh"],
+                "指标": d[indicator_name],
                 "填报值": float(reported),
                 "核定值": float(verified),
                 "差值": float(diff),
                 "差异率(%)": round(rel, 2) if rel is not None else None,
                 "核定说明": d["adjust_reason"],
-                "_reported_text": charts.format_value(reported, unit),
-                "_verified_text": charts.format_value(verified, unit),
-                "_diff_text": ("+" if diff > 0 else "") + charts.format_value(diff, unit),
+                "_reported_text": charts.format_value(reported, unit, units),
+                "_verified_text": charts.format_value(verified, unit, units),
+                "_diff_text": ("+" if diff > 0 else "") + charts.format_value(diff, unit, units),
             }
         )
     count_rows = []
@@ -1085,7 +1165,12 @@ def build_verification(user, region: Region, params: QueryDict, *, figures: bool
         ],
     )
     page.add(
-        Chart("counts", "核定调整项数", count_df, note="已审核数据中核定值与填报值不一致的项数"),
+        Chart(
+            "counts",
+            tr.gettext("核定调整项数"),
+            count_df,
+            note=tr.gettext("已审核数据中核定值与填报值不一致的项数"),
+        ),
         lambda: charts.adjustments_by_region(count_df),
         figures,
     )
@@ -1104,9 +1189,9 @@ def build_verification(user, region: Region, params: QueryDict, *, figures: bool
     page.add(
         Chart(
             "differences",
-            "核定值较填报值的差异",
+            tr.gettext("核定值较填报值的差异"),
             heat_df,
-            note="每个点是一项被核定调整的数据：(核定值 − 填报值) ÷ 填报值；越靠左核减越多",
+            note=tr.gettext("每个点是一项被核定调整的数据：(核定值 − 填报值) ÷ 填报值；越靠左核减越多"),
             wide=True,
         ),
         lambda: charts.adjustment_strip(heat_df, strip_regions),

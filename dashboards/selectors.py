@@ -274,6 +274,7 @@ class ScoreRow:
     region_id: int
     code: str
     name_zh: str
+    name_en: str
     unit: str
     category: str
     sort_order: int
@@ -289,7 +290,7 @@ class ScoreRow:
 
 _TARGET_SCORE_FIELDS = (
     TargetScore._meta.get_field("region"),
-    *_fields(Indicator, "code", "name_zh", "unit", "category", "sort_order"),
+    *_fields(Indicator, "code", "name_zh", "name_en", "unit", "category", "sort_order"),
     *_fields(
         TargetScore, "actual", "target", "comparator", "completion", "points", "weight", "status", "veto"
     ),
@@ -303,7 +304,7 @@ _TARGET_SCORE_ROW_FIELDS = (
     TargetScore._meta.get_field("comparator"),
     None,
     TargetScore._meta.get_field("status"),
-    *_fields(Indicator, "code", "name_zh", "unit"),
+    *_fields(Indicator, "code", "name_zh", "unit"),  # the name read: name_zh or name_en (both text)
 )
 
 
@@ -325,7 +326,7 @@ def target_scores(
     if not ids:
         return []
     sql = _target_score_sql(
-        "ts.region_id, i.code, i.name_zh, i.unit, i.category, i.sort_order, ts.actual, ts.target,"
+        "ts.region_id, i.code, i.name_zh, i.name_en, i.unit, i.category, i.sort_order, ts.actual, ts.target,"
         " ts.comparator, ts.completion, ts.points, ts.weight, ts.status, ts.veto",
         ids,
         category,
@@ -335,18 +336,21 @@ def target_scores(
 
 
 def target_score_rows(
-    region_ids: Iterable[int], year: int, basis: str, category: str | None = None
+    region_ids: Iterable[int], year: int, basis: str, category: str | None = None, *, english: bool = False
 ) -> list[tuple]:
     """The same rows as :func:`target_scores` as plain tuples (region_id, actual,
-    target, comparator, completion, status, indicator code, name_zh, unit), the
+    target, comparator, completion, status, indicator code, name, unit), the
     numbers as floats: a comparison page reads one per indicator and county (a
-    thousand for a 20-county city) and only draws and formats them."""
+    thousand for a 20-county city) and only draws and formats them. The name is the
+    indicator's `name_en` when `english`, else its `name_zh`: the page shows one, and
+    a thousand rows need not carry both."""
     ids = list(region_ids)
     if not ids:
         return []
     sql = _target_score_sql(
         "ts.region_id, CAST(ts.actual AS DOUBLE PRECISION), CAST(ts.target AS DOUBLE PRECISION),"
-        " ts.comparator, CAST(ts.completion AS DOUBLE PRECISION), ts.status, i.code, i.name_zh, i.unit",
+        " ts.comparator, CAST(ts.completion AS DOUBLE PRECISION), ts.status, i.code,"
+        f" {'i.name_en' if english else 'i.name_zh'}, i.unit",
         ids,
         category,
     )
@@ -569,6 +573,7 @@ class IndicatorRef:
     pk: int
     code: str
     name_zh: str
+    name_en: str
     unit: str
     category: str
     aggregation: str
@@ -606,12 +611,12 @@ class Projection:
 
 _HORIZON_TARGET_FIELDS = (
     Target._meta.get_field("indicator"),
-    *_fields(Indicator, "code", "name_zh", "unit", "category", "aggregation"),
+    *_fields(Indicator, "code", "name_zh", "name_en", "unit", "category", "aggregation"),
     *_fields(Target, "year", "comparator", "value", "plan"),
 )
 _HORIZON_TARGET_SQL = (
-    "SELECT t.indicator_id, i.code, i.name_zh, i.unit, i.category, i.aggregation, t.year, t.comparator,"
-    " t.value, t.plan_id FROM indicators_target t JOIN indicators_indicator i ON i.id = t.indicator_id"
+    "SELECT t.indicator_id, i.code, i.name_zh, i.name_en, i.unit, i.category, i.aggregation, t.year,"
+    " t.comparator, t.value, t.plan_id FROM indicators_target t JOIN indicators_indicator i ON i.id = t.indicator_id"
     " WHERE t.region_id = %s AND t.year > %s AND t.plan_id IS NOT NULL ORDER BY t.year, i.sort_order, i.code"
 )
 
@@ -635,13 +640,13 @@ def horizon_targets(region: Region, after_year: int) -> list[HorizonTarget]:
         )
     }
     out = []
-    for ind, code, name, unit, category, aggregation, year, comparator, value, plan_id in rows:
+    for ind, code, name_zh, name_en, unit, category, aggregation, year, comparator, value, plan_id in rows:
         plan_name, base_year, end_year = plans[plan_id]
         if year == end_year:
             out.append(
                 HorizonTarget(
                     ind,
-                    IndicatorRef(ind, code, name, unit, category, aggregation),
+                    IndicatorRef(ind, code, name_zh, name_en, unit, category, aggregation),
                     year,
                     comparator,
                     value,
@@ -768,6 +773,7 @@ def adjusted_figures(region: Region, year: int, category: str | None = None) -> 
             "region__path",
             "indicator__code",
             "indicator__name_zh",
+            "indicator__name_en",
             "indicator__unit",
             "indicator__kind",
             "indicator__category",

@@ -14,7 +14,8 @@ from django.utils.http import content_disposition_header
 
 from accounts import policy
 from dashboards import pages, selectors
-from dashboards.pages import BASIS_LABELS, BUILDERS, PAGE_TITLES, SCORE_PAGES, Filters, page_url
+from dashboards.i18n import texts
+from dashboards.pages import BUILDERS, SCORE_PAGES, Filters, basis_labels, page_titles, page_url
 from indicators.models import Indicator, Region
 
 # Which filters each page offers besides the year (the trend page adds its indicator list).
@@ -79,17 +80,20 @@ def _crumbs(user, region: Region, page: str, filters: Filters) -> list[dict]:
     return out
 
 
-def _tabs(user, region: Region, current: str, filters: Filters) -> list[dict]:
+def _tabs(user, region: Region, current: str, filters: Filters, titles: dict[str, str]) -> list[dict]:
     # Someone reading a published ranking from outside the subtree sees the score pages only.
     may_read = policy.can(user, policy.Action.READ, region)
     tabs = []
-    for name, title in PAGE_TITLES.items():
+    for name, title in titles.items():
         if name not in SCORE_PAGES and not may_read:
             continue
         if name == "compare":
             if region.level == Region.Level.COUNTY:
                 continue
-            title = "城市对比" if region.level == Region.Level.PROVINCE else "县区对比"
+            tr = texts()
+            title = (
+                tr.gettext("城市对比") if region.level == Region.Level.PROVINCE else tr.gettext("县区对比")
+            )
         if name == "verification" and region.level == Region.Level.COUNTY:
             continue
         tabs.append(
@@ -110,7 +114,7 @@ def index(request: HttpRequest) -> HttpResponse:
     if home is not None:
         return redirect("dashboards:overview", code=home.code)
     if not request.user.is_superuser:
-        raise PermissionDenied("账号未设置所属地区")
+        raise PermissionDenied(texts().gettext("账号未设置所属地区"))
     provinces = Region.objects.filter(level=Region.Level.PROVINCE).order_by("code")
     return render(request, "dashboards/index.html", {"provinces": provinces})
 
@@ -123,20 +127,22 @@ def dashboard(request: HttpRequest, code: str, page: str) -> HttpResponse:
         raise Http404("县级地区没有下级地区")
     built = BUILDERS[page](request.user, region, request.GET)
     f = built.filters
-    tabs = _tabs(request.user, region, page, f)
+    titles = page_titles()
+    bases = basis_labels()
+    tabs = _tabs(request.user, region, page, f, titles)
     context = {
         "page": built,
         "region": region,
         "filters": f,
         "charts": list(built.charts.values()),
         "page_name": page,
-        "page_title": next((t["title"] for t in tabs if t["name"] == page), PAGE_TITLES[page]),
+        "page_title": next((t["title"] for t in tabs if t["name"] == page), titles[page]),
         "crumbs": _crumbs(request.user, region, page, f),
         "tabs": tabs,
         "show_basis": "basis" in FILTERS_SHOWN[page],
         "show_category": "category" in FILTERS_SHOWN[page],
-        "basis_label": BASIS_LABELS.get(f.basis, ""),
-        "basis_choices": list(BASIS_LABELS.items()),
+        "basis_label": bases.get(f.basis, ""),
+        "basis_choices": list(bases.items()),
         "category_choices": Indicator.Category.choices,
         "category_label": dict(Indicator.Category.choices).get(f.category, "") if f.category else "",
         **built.context,

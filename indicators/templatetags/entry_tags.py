@@ -42,5 +42,5 @@ def who(user) -> str:
 
 @register.filter
 def unit(indicator_or_unit) -> str:
-    """The Chinese unit of an indicator (or of a unit string)."""
+    """The unit of an indicator (or of a unit string) in the active language: 个 / count."""
     return unit_label(getattr(indicator_or_unit, "unit", indicator_or_unit) or "")

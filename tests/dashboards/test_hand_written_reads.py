@@ -65,7 +65,8 @@ def test_target_scores_are_the_orm_rows(city, category):
     if category:
         qs = qs.filter(indicator__category=category)
     expected = qs.order_by("indicator__sort_order", "indicator__code", "region_id").values_list(
-        "region_id", "indicator__code", "indicator__name_zh", "indicator__unit", "indicator__category",
+        "region_id", "indicator__code", "indicator__name_zh", "indicator__name_en", "indicator__unit",
+        "indicator__category",
         "indicator__sort_order", "actual", "target", "comparator", "completion", "points", "weight",
         "status", "veto",
     )  # fmt: skip
@@ -119,6 +120,7 @@ def test_horizon_targets_are_the_targets_at_their_plans_end(city):
                 "indicator_id",
                 "indicator__code",
                 "indicator__name_zh",
+                "indicator__name_en",
                 "indicator__unit",
                 "indicator__category",
                 "indicator__aggregation",
@@ -131,7 +133,7 @@ def test_horizon_targets_are_the_targets_at_their_plans_end(city):
         )
         got = [
             (
-                t.indicator_id, t.indicator.code, t.indicator.name_zh, t.indicator.unit,
+                t.indicator_id, t.indicator.code, t.indicator.name_zh, t.indicator.name_en, t.indicator.unit,
                 t.indicator.category, t.indicator.aggregation, t.year, t.comparator, t.value,
                 t.plan_name, t.base_year,
             )

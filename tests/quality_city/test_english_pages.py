@@ -391,3 +391,47 @@ def test_the_brackets_and_full_stop_follow_the_language():
         assert template.render() == "宁晋县 (130528)."
     with translation.override("zh-hans"):
         assert template.render() == "宁晋县（130528）。"
+
+
+# --- units -------------------------------------------------------------------------------------
+
+
+def test_target_and_score_pages_name_units_in_the_active_language(client, plan):
+    """The catalogue stores short unit codes ("count", "10k CNY"); pages show the unit's name."""
+    tgt(CITY, "QI_INVESTMENT", 2015, 500, plan=plan)
+    client.force_login(make_user(CITY, "admin", "reviewer", username="xt_admin"))
+    targets, explain = f"/scores/{CITY}/targets/", f"/scores/{NINGJIN}/2015/explain/"
+
+    body = get(client, targets)
+    assert '<div class="muted small">QI_INVESTMENT · 万元</div>' in body
+    assert '<div class="muted small">PQ_SAMPLING_PASS · %</div>' in body
+    assert '<div class="muted small">EN_MAJOR_ACCIDENTS · 个</div>' in get(client, explain)
+
+    english(client)
+    body = get(client, targets)
+    assert '<div class="muted small">QI_INVESTMENT · CNY 10k</div>' in body
+    assert '<div class="muted small">PQ_SAMPLING_PASS · %</div>' in body
+    assert "10k CNY" not in body
+    assert '<div class="muted small">EN_MAJOR_ACCIDENTS · count</div>' in get(client, explain)
+
+
+def test_assessment_pages_name_units_in_the_active_language(client, cycle):  # noqa: F811
+    cycle.to_verification()
+    base = f"/assessments/{cycle.assessment.pk}/regions/{NINGJIN}"
+    zh, en = names("QM_QMS_CERTIFICATES")
+    client.force_login(cycle.users["verifier_a"])
+    english(client)
+    body = get(client, f"{base}/verification/")
+    assert f'{en} <span class="muted small">count</span></td>' in body
+    client.force_login(cycle.staff(NINGJIN))
+    body = get(client, f"{base}/")
+    assert f'{en} <span class="muted small">count</span></td>' in body
+    assert '<span class="muted small">%</span>' in body
+
+    chinese(client)
+    body = get(client, f"{base}/")
+    assert f'{zh} <span class="muted small">个</span></td>' in body
+    client.force_login(cycle.users["verifier_a"])
+    body = get(client, f"{base}/verification/")
+    assert f'{zh} <span class="muted small">个</span></td>' in body
+    assert '<span class="muted small">count</span>' not in body
