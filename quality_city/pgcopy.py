@@ -9,7 +9,7 @@ appends them to one buffer.
 
 `background_copy` runs the same loop in a thread, on a connection of its own, so
 the caller can read and work on other rows meanwhile: PostgreSQL produces the
-rows in its own process, and while the thread waits for them (in `select`, with
+rows in its own process, and while the thread waits for them (in `poll`, with
 the GIL released) the caller's thread runs.
 
 The scoring service reads its inputs with these, and the benchmark's floor reads
@@ -59,16 +59,16 @@ def _receive(conn: psycopg.Connection) -> bytes:
         raise errors.ProgrammingError(f"copy_out: expected COPY ... TO STDOUT, got {status}")
     out = bytearray()
     get_copy_data = pgconn.get_copy_data
-    socket = pgconn.socket
+    wait = _readable(pgconn)
     while True:
         # async=1: a row if libpq has one buffered (size > 0), 0 if it must wait for
-        # the network, -1 at the end of the data. The wait is a `select` on the
+        # the network, -1 at the end of the data. The wait is a `poll` on the
         # socket, which releases the GIL (libpq's own blocking wait may not).
         size, data = get_copy_data(1)
         if size > 0:
             out += data
         elif size == 0:
-            select.select([socket], [], [])
+            wait()
             pgconn.consume_input()
         else:
             break
@@ -81,18 +81,31 @@ def _receive(conn: psycopg.Connection) -> bytes:
     return bytes(out)
 
 
+def _readable(pgconn: pq.abc.PGconn) -> Callable[[], object]:
+    """A function that waits until the connection's socket has data (GIL released).
+
+    `poll`, not `select`: a process with over 1,024 open files (a busy web server)
+    may hand the connection a descriptor `select` cannot watch.
+    """
+    poller = select.poll()
+    poller.register(pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return poller.poll
+
+
 def _next_result(pgconn: pq.abc.PGconn) -> pq.abc.PGresult | None:
-    """`get_result()`, waiting for it in `select` (GIL released) rather than in libpq.
+    """`get_result()`, waiting for it in `poll` (GIL released) rather than in libpq.
 
     psycopg's libpq calls keep the GIL while they block, and PostgreSQL sends a
     query's first message only once it has rows to go with it (or is done): a
     blocking `get_result` would stop every other thread of the process meanwhile.
     """
+    wait = None
     while True:
         pgconn.consume_input()
         if not pgconn.is_busy():
             return pgconn.get_result()
-        select.select([pgconn.socket], [], [])
+        wait = wait or _readable(pgconn)
+        wait()
 
 
 def _drain(pgconn: pq.abc.PGconn) -> None:

@@ -106,3 +106,22 @@ def test_an_error_in_the_block_cancels_the_background_query(catalog):
     with pytest.raises(errors.QueryCanceled):
         pending.result()
     assert _backends() == before
+
+
+def test_a_connection_on_a_descriptor_above_1024_is_read(catalog):
+    """`select` cannot watch descriptors from 1,024 up; a busy process has them."""
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"the open-file limit ({hard}) leaves no descriptor above 1,024")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        with background_copy("COPY (SELECT g FROM generate_series(1, 3) g) TO STDOUT") as pending:
+            assert pending.result() == b"1\n2\n3\n"
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
