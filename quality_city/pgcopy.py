@@ -128,6 +128,7 @@ class PendingCopy:
         self._error: BaseException | None = None
         self._conn: psycopg.Connection | None = None
         self.connected = False  # whether the thread got its connection
+        self.backend_pid: int | None = None  # its server process (pg_stat_activity.pid)
         # Guards sending the query against cancelling it: a cancel that comes
         # before the query is sent stops it from being sent at all.
         self._lock = threading.Lock()
@@ -143,6 +144,7 @@ class PendingCopy:
             # COMMITTED transaction would.
             self._conn = conn = self._new_connection(self._params)
             conn.autocommit = True
+            self.backend_pid = conn.info.backend_pid
             self.connected = True
             with self._lock:
                 if self._cancelled:

@@ -11,6 +11,7 @@ the data is committed (transaction=True) so the second connection can see it.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 import pandas as pd
 import pytest
@@ -22,6 +23,7 @@ from indicators.models import Figure, ScoreRun, TargetScore
 from indicators.scoring_service import compute_scores, load_inputs, score_rows_snapshot
 from tests.indicators.scoring_helpers import D, fig
 from tests.indicators.test_scoring_integration import _build_scenario
+from tests.quality_city.test_pgcopy import assert_backend_gone
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -37,15 +39,26 @@ def scenario(catalog):
     return root
 
 
+class BackgroundReads(list):
+    """The statements `load_inputs` handed to `background_copy` (which still runs),
+    and the reads it started (`pending`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: list = []
+
+
 @pytest.fixture
-def background_reads(monkeypatch) -> list[str]:
-    """The statements `load_inputs` handed to `background_copy` (which still runs)."""
-    seen: list[str] = []
+def background_reads(monkeypatch) -> BackgroundReads:
+    seen = BackgroundReads()
     real = scoring_service.background_copy
 
+    @contextmanager
     def recording(statement, parse=None):
         seen.append(statement)
-        return real(statement, parse)
+        with real(statement, parse) as pending:
+            seen.pending.append(pending)
+            yield pending
 
     monkeypatch.setattr(scoring_service, "background_copy", recording)
     return seen
@@ -175,8 +188,5 @@ def test_an_error_while_the_figures_stream_cancels_their_read(scenario, backgrou
     with pytest.raises(ValueError, match="malformed"):
         compute_scores(year=2015)
     assert len(background_reads) == 1
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        assert cursor.fetchone()[0] == 0  # the second connection is closed
+    (pending,) = background_reads.pending
+    assert_backend_gone(pending.backend_pid)  # the second connection is closed
