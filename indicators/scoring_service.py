@@ -301,6 +301,26 @@ def _codes(ids: pd.Series, code_of: dict[int, str]) -> pd.Series:
     return pd.Series(values, index=ids.index)
 
 
+# What load_inputs reads: the target fields (and the engine's column names), and the
+# figure fields (read under their own names) with how they are typed.
+_TARGET_READ = (
+    ("region_id", "region_id"),
+    ("indicator_id", "indicator_id"),
+    ("year", "year"),
+    ("comparator", "comparator"),
+    ("value", "target"),
+    ("weight", "weight"),
+    ("rule", "rule"),
+    ("rule_param", "rule_param"),
+    ("veto", "veto"),
+)
+_FIGURE_READ = ("region_id", "indicator_id", "year", "status", "reported_value", "verified_value")
+_FIGURE_TYPES: dict = {
+    "ints": ("region_id", "indicator_id", "year"),
+    "categories": ("status", "reported_value", "verified_value"),
+}
+
+
 def load_inputs(*, year: int, root: Region | None, background: bool = False) -> ScopeInputs:
     """Read everything the engine needs for `year` in the scope (5 queries).
 
@@ -336,39 +356,14 @@ def load_inputs(*, year: int, root: Region | None, background: bool = False) -> 
     # The year's sent-in figures in the scope; those of indicators without a target
     # are dropped below (filtering here would need the targets read first).
     figure_qs = Figure.objects.filter(year=year, status__in=REPORTED_STATUSES, **in_scope).values_list(
-        "region_id", "indicator_id", "year", "status", "reported_value", "verified_value"
+        *_FIGURE_READ
     )
-    figure_columns = ["region_id", "indicator_id", "year", "status", "reported_value", "verified_value"]
-    figure_types: dict = {
-        "ints": ("region_id", "indicator_id", "year"),
-        "categories": ("status", "reported_value", "verified_value"),
-    }
     statement = copy_statement(figure_qs) if background and connection.vendor == "postgresql" else None
-    parse = functools.partial(parse_copy, columns=figure_columns, **figure_types)
+    parse = functools.partial(parse_copy, columns=list(_FIGURE_READ), **_FIGURE_TYPES)
     with background_copy(statement, parse) if statement else contextlib.nullcontext() as pending:
         raw_targets = read_frame(
-            Target.objects.filter(year=year, **in_scope).values_list(
-                "region_id",
-                "indicator_id",
-                "year",
-                "comparator",
-                "value",
-                "weight",
-                "rule",
-                "rule_param",
-                "veto",
-            ),
-            [
-                "region_id",
-                "indicator_id",
-                "year",
-                "comparator",
-                "target",
-                "weight",
-                "rule",
-                "rule_param",
-                "veto",
-            ],
+            Target.objects.filter(year=year, **in_scope).values_list(*(field for field, _ in _TARGET_READ)),
+            [column for _, column in _TARGET_READ],
             ints=("region_id", "indicator_id", "year"),
             bools=("veto",),
             categories=("comparator", "target", "weight", "rule", "rule_param"),
@@ -405,7 +400,7 @@ def load_inputs(*, year: int, root: Region | None, background: bool = False) -> 
             target_indicator_ids=raw_targets["indicator_id"].to_numpy(dtype=np.int64),
         )
         inputs.prepare_shared()
-        figures = _received_figures(pending, figure_qs, figure_columns, figure_types)
+        figures = _received_figures(pending, figure_qs)
 
     targeted = np.unique(inputs.target_indicator_ids)
     kept = np.isin(figures["indicator_id"].to_numpy(dtype=np.int64), targeted)
@@ -426,9 +421,7 @@ def load_inputs(*, year: int, root: Region | None, background: bool = False) -> 
     return inputs
 
 
-def _received_figures(
-    pending: PendingCopy | None, figure_qs: QuerySet, columns: list[str], types: dict
-) -> pd.DataFrame:
+def _received_figures(pending: PendingCopy | None, figure_qs: QuerySet) -> pd.DataFrame:
     """The figures read in the background (`pending`), or read now on this connection."""
     if pending is not None:
         try:
@@ -438,7 +431,7 @@ def _received_figures(
                 raise  # the read itself failed: the run fails
             # No second connection (max_connections reached, say): read them here.
             log.warning("scoring: no second database connection for the figures; reading them on this one")
-    return read_frame(figure_qs, columns, **types)
+    return read_frame(figure_qs, list(_FIGURE_READ), **_FIGURE_TYPES)
 
 
 def _engine_params(scheme: ScoringScheme, basis: str) -> dict:
