@@ -322,7 +322,8 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
     )
     score = history.get((region.pk, year, basis)) if year is not None else None
     prev = history.get((region.pk, year - 1, basis)) if year is not None else None
-    scores = selectors.target_scores([region.pk], year, basis) if year is not None else []
+    # The target scores and the at-risk projections in one round trip.
+    scores, proj = selectors.overview_reads(region, year, basis) if year is not None else ([], [])
     tr = texts()
     name_of = _name_of(tr)
     units = charts.units()
@@ -443,7 +444,6 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
     for t in shown:
         counts[t.status] = counts.get(t.status, 0) + 1
 
-    proj = selectors.projections(region, year, basis) if year is not None else []
     at_risk = []
     for p in proj:
         if not p.at_risk:

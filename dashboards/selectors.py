@@ -72,6 +72,38 @@ def _fetch(sql: str, params: Sequence, fields: tuple[Field | None, ...]) -> list
     return [tuple(typed_row(row, converters, connection)) for row in rows]
 
 
+def _fetch_batch(statements: Sequence[tuple[str, Sequence, tuple[Field | None, ...]]]) -> list[list[tuple]]:
+    """The rows of several hand-written SELECTs that do not depend on each other, each
+    typed as :func:`_fetch` types it.
+
+    On PostgreSQL they go in one round trip: Django's psycopg cursor binds parameters
+    on the client, so the statements travel as one query string and each result is
+    read with ``nextset()`` (each statement is still planned and run on its own).
+    SQLite, and a PostgreSQL connection set up for server-side binding, run them one
+    after the other.
+    """
+    if (
+        len(statements) < 2
+        or connection.vendor != "postgresql"
+        or connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
+    ):
+        return [_fetch(sql, params, fields) for sql, params, fields in statements]
+    results = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "; ".join(sql for sql, _, _ in statements), [p for _, params, _ in statements for p in params]
+        )
+        for index, (_, _, fields) in enumerate(statements):
+            if index:
+                cursor.nextset()
+            rows = cursor.fetchall()
+            converters = column_converters(connection, fields)
+            results.append(
+                [tuple(typed_row(row, converters, connection)) for row in rows] if converters else rows
+            )
+    return results
+
+
 def _placeholders(values: Sequence) -> str:
     return ", ".join(["%s"] * len(values))
 
@@ -325,14 +357,19 @@ def target_scores(
     ids = list(region_ids)
     if not ids:
         return []
+    return [ScoreRow(*row) for row in _fetch(*_target_score_read(ids, year, basis, category))]
+
+
+def _target_score_read(
+    ids: list[int], year: int, basis: str, category: str | None = None
+) -> tuple[str, list, tuple[Field, ...]]:
     sql = _target_score_sql(
         "ts.region_id, i.code, i.name_zh, i.name_en, i.unit, i.category, i.sort_order, ts.actual, ts.target,"
         " ts.comparator, ts.completion, ts.points, ts.weight, ts.status, ts.veto",
         ids,
         category,
     )
-    params = [*ids, year, basis, *([category] if category else [])]
-    return [ScoreRow(*row) for row in _fetch(sql, params, _TARGET_SCORE_FIELDS)]
+    return sql, [*ids, year, basis, *([category] if category else [])], _TARGET_SCORE_FIELDS
 
 
 def target_score_rows(
@@ -398,28 +435,56 @@ def rolled_up_values(
     )
 
 
+# The value a basis reads (`_value_of`) worked out by PostgreSQL: one number per figure
+# instead of both values and the status.
+_DRAFT, _APPROVED = Figure.Status.DRAFT.value, Figure.Status.APPROVED.value
+_OWN_VALUE = {
+    "reported": ("reported_value", f"status <> '{_DRAFT}'"),
+    "verified": ("verified_value", f"status = '{_APPROVED}' AND verified_value IS NOT NULL"),
+    "effective": (
+        f"CASE WHEN status = '{_APPROVED}' AND verified_value IS NOT NULL THEN verified_value"
+        " ELSE reported_value END",
+        f"status <> '{_DRAFT}'",
+    ),
+}
+# Typed as the reported value: all three are the same kind of decimal column.
+_OWN_VALUE_FIELDS = _fields(Figure, "indicator", "year", "reported_value")
+
+
+def _own_values_sql(field: str, first_year: str = "%s") -> str:
+    """The region's figures of a span of years as (indicator id, year, value), the value
+    the basis reads; rows without one are left out. Parameters: region id, the first
+    year (unless `first_year` is given as SQL), the last year."""
+    value, condition = _OWN_VALUE[field]
+    return (
+        f"SELECT indicator_id, year, {value} FROM indicators_figure"  # noqa: S608 (constants)
+        f" WHERE region_id = %s AND year >= {first_year} AND year <= %s AND {condition}"
+    )
+
+
 def _own_then_rolled_up(
-    region: Region, indicator_list: Sequence[Indicator | IndicatorRef], *, field: str, years: Sequence[int]
+    region: Region,
+    indicator_list: Sequence[Indicator | IndicatorRef],
+    *,
+    field: str,
+    years: Sequence[int],
+    rows: list[tuple] | None = None,
 ) -> dict[tuple[str, int, int], Decimal]:
+    """`rows`: the region's own values of a span that covers `years` (read when not given)."""
     years = list(years)
     if not years:
         return {}
     ids, wanted = {i.pk for i in indicator_list}, set(years)
     # The region's figures of the span, filtered here: long IN lists cost PostgreSQL more
     # to plan than the few rows of other indicators cost to read.
-    rows = _fetch(
-        "SELECT indicator_id, year, reported_value, verified_value, status FROM indicators_figure"
-        " WHERE region_id = %s AND year >= %s AND year <= %s",
-        [region.pk, min(years), max(years)],
-        _fields(Figure, "indicator", "year", "reported_value", "verified_value", "status"),
-    )
-    out: dict[tuple[str, int, int], Decimal] = {}
-    for indicator_id, year, reported, verified, status in rows:
-        if indicator_id not in ids or year not in wanted:
-            continue
-        value = _value_of(field, reported, verified, status)
-        if value is not None:
-            out[(region.code, indicator_id, year)] = value
+    if rows is None:
+        rows = _fetch(_own_values_sql(field), [region.pk, min(years), max(years)], _OWN_VALUE_FIELDS)
+    code = region.code
+    out: dict[tuple[str, int, int], Decimal] = {
+        (code, indicator_id, year): value
+        for indicator_id, year, value in rows
+        if indicator_id in ids and year in wanted
+    }
     missing = [
         (i, year)
         for i in indicator_list
@@ -621,24 +686,47 @@ _HORIZON_TARGET_SQL = (
 )
 
 
+_PLAN_FIELDS = _fields(Plan, "id", "name", "base_year", "end_year")
+# The region's own plans that end after the year: the plans of its horizon targets,
+# read in the same round trip (a target may also hang on a plan of a region above it,
+# read by id afterwards). Joined to the targets instead, PostgreSQL hashes every plan
+# in the country to match one region's few.
+_REGION_PLANS_SQL = (
+    "SELECT id, name, base_year, end_year FROM indicators_plan WHERE region_id = %s AND end_year > %s"
+)
+
+# The region's own values since the earliest base year of those plans (parameters: the
+# region, the region and the year for the plans, the year).
+_OWN_VALUES_SINCE_PLANS_SQL = {
+    field: _own_values_sql(field, first_year=f"(SELECT min(base_year) FROM ({_REGION_PLANS_SQL}) p)")  # noqa: S608
+    for field in _OWN_VALUE
+}
+
+
 def horizon_targets(region: Region, after_year: int) -> list[HorizonTarget]:
     """Targets at the horizon of a plan (year = plan end year) still ahead after `after_year`,
-    in catalogue order within a year (plain rows: one per target on every overview).
+    in catalogue order within a year (plain rows: one per target on every overview)."""
+    rows, plan_rows = _fetch_batch(
+        [
+            (_HORIZON_TARGET_SQL, [region.pk, after_year], _HORIZON_TARGET_FIELDS),
+            (_REGION_PLANS_SQL, [region.pk, after_year], _PLAN_FIELDS),
+        ]
+    )
+    return _horizon_targets(rows, plan_rows)
 
-    The plans come by id in a second query: joined to the targets, PostgreSQL hashes
-    every plan in the country to match one region's few."""
-    rows = _fetch(_HORIZON_TARGET_SQL, [region.pk, after_year], _HORIZON_TARGET_FIELDS)
-    plan_ids = sorted({row[-1] for row in rows})
-    if not plan_ids:
-        return []
-    plans = {
-        pk: (name, base_year, end_year)
-        for pk, name, base_year, end_year in _fetch(
-            f"SELECT id, name, base_year, end_year FROM indicators_plan WHERE id IN ({_placeholders(plan_ids)})",  # noqa: S608
-            plan_ids,
-            _fields(Plan, "id", "name", "base_year", "end_year"),
+
+def _horizon_targets(rows: list[tuple], plan_rows: list[tuple]) -> list[HorizonTarget]:
+    plans = {pk: (name, base_year, end_year) for pk, name, base_year, end_year in plan_rows}
+    others = sorted({row[-1] for row in rows} - plans.keys())
+    if others:
+        plans.update(
+            (pk, (name, base_year, end_year))
+            for pk, name, base_year, end_year in _fetch(
+                f"SELECT id, name, base_year, end_year FROM indicators_plan WHERE id IN ({_placeholders(others)})",  # noqa: S608
+                others,
+                _PLAN_FIELDS,
+            )
         )
-    }
     out = []
     for ind, code, name_zh, name_en, unit, category, aggregation, year, comparator, value, plan_id in rows:
         plan_name, base_year, end_year = plans[plan_id]
@@ -664,13 +752,51 @@ def projections(region: Region, year: int, basis: str) -> list[Projection]:
     actual (the region's own or rolled up); with fewer than two such years there is
     no projection. A target is at risk when the projected value misses it. A
     horizon in `year` itself is not projected: its actual is known and scored.
+
+    The horizon targets, the region's plans and its own actuals since the earliest base
+    year of those plans come in one round trip; the actuals are read again only when a
+    target hangs on a plan of a region above (its base year may be earlier).
     """
-    targets = horizon_targets(region, year)
+    return _projections(region, year, basis, *_fetch_batch(_projection_reads(region, year, basis)))
+
+
+def overview_reads(region: Region, year: int, basis: str) -> tuple[list[ScoreRow], list[Projection]]:
+    """:func:`target_scores` of the region and :func:`projections`, in one round trip."""
+    scores, *reads = _fetch_batch(
+        [_target_score_read([region.pk], year, basis), *_projection_reads(region, year, basis)]
+    )
+    return [ScoreRow(*row) for row in scores], _projections(region, year, basis, *reads)
+
+
+def _projection_reads(region: Region, year: int, basis: str) -> list[tuple[str, list, tuple]]:
+    return [
+        (_HORIZON_TARGET_SQL, [region.pk, year], _HORIZON_TARGET_FIELDS),
+        (_REGION_PLANS_SQL, [region.pk, year], _PLAN_FIELDS),
+        (
+            _OWN_VALUES_SINCE_PLANS_SQL[FIELD_FOR_BASIS[basis]],
+            [region.pk, region.pk, year, year],
+            _OWN_VALUE_FIELDS,
+        ),
+    ]
+
+
+def _projections(
+    region: Region,
+    year: int,
+    basis: str,
+    rows: list[tuple],
+    plan_rows: list[tuple],
+    own_rows: list[tuple] | None,
+) -> list[Projection]:
+    field = FIELD_FOR_BASIS[basis]
+    targets = _horizon_targets(rows, plan_rows)
     if not targets:
         return []
     first = min(t.base_year for t in targets)
+    if first < min((base_year for _, _, base_year, _ in plan_rows), default=first + 1):
+        own_rows = None  # read for the whole span by _own_then_rolled_up
     inds = list({t.indicator_id: t.indicator for t in targets}.values())
-    values = rolled_up_values(region, inds, field=FIELD_FOR_BASIS[basis], years=list(range(first, year + 1)))
+    values = _own_then_rolled_up(region, inds, field=field, years=range(first, year + 1), rows=own_rows)
     by_indicator: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for (_code, ind, yr), v in values.items():
         by_indicator[ind].append((yr, float(v)))
