@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 import json
+import operator
 
 import plotly.io as pio
 from django import template
 from django.conf import settings
 from django.template.defaultfilters import floatformat
 from django.utils import formats
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -264,5 +265,174 @@ def chart_panels(charts) -> SafeString:
                 figure=figure_json(chart.figure, chart.key),
             )
             for chart in charts
+        )
+    )
+
+
+# --------------------------------------------------------------------------- summary box
+#
+# The overview's score box: a dozen translations (most of them blocktranslate) and
+# branches cost more in template nodes than the box's text. The markups below are
+# what the template's <section class="dash-summary"> rendered, whitespace included;
+# tests/dashboards/test_summary_box.py keeps that template and compares them.
+
+_SUMMARY = (
+    '<section class="dash-summary" aria-label="{aria_label}">\n'
+    '  <div class="dash-score{grade_bg}">\n'
+    '    <div class="dash-score-label">{label}</div>\n'
+    "    {score}\n"
+    "  </div>\n"
+    '  <a class="dash-count met" href="#targets">\n'
+    '    <span class="dash-count-n">{met}</span><span class="dash-count-l">{met_label}</span></a>\n'
+    '  <a class="dash-count not_met" href="#targets">\n'
+    '    <span class="dash-count-n">{not_met}</span><span class="dash-count-l">{not_met_label}</span></a>\n'
+    '  <a class="dash-count missing" href="#targets">\n'
+    '    <span class="dash-count-n">{missing}</span><span class="dash-count-l">{missing_label}</span></a>\n'
+    '  <a class="dash-count risk" href="#at-risk">\n'
+    '    <span class="dash-count-n">{at_risk}</span><span class="dash-count-l">{at_risk_label}</span></a>\n'
+    "</section>"
+)
+
+_SCORED = (
+    '\n    <div class="dash-score-main"><span class="dash-total">{total}</span>'
+    '<span class="dash-unit">{unit}</span>\n'
+    '      <span class="dash-grade grade-badge-{grade}" title="{grade_title}">{grade_text}</span></div>\n'
+    '    <div class="dash-rank">{rank}{veto}</div>\n'
+    "    {reasons}\n"
+    '    <div class="dash-change">\n'
+    "      {change}\n"
+    "    </div>\n    "
+)
+
+_CHANGE = (
+    '{than_last} <b class="{direction}">{delta}</b>{comma}\n'
+    "        {rank_change}\n"
+    '        <span class="muted">{was}</span>\n      '
+)
+
+_UNSCORED = (
+    '\n    <div class="dash-score-main"><span class="dash-total">—</span></div>\n'
+    '    <div class="dash-change muted">{missing}</div>\n'
+    "    {compare}\n    "
+)
+
+
+def _compares(op, a, b) -> bool:
+    """``{% if a > b %}``: False when the values do not compare (None)."""
+    try:
+        return op(a, b)
+    except TypeError:
+        return False
+
+
+def _rank_change(rank_change) -> str:
+    """``{% if rank_change > 0 %}`` up ``{% elif rank_change < 0 %}`` down ``{% else %}`` unchanged."""
+    if _compares(operator.gt, rank_change, 0):
+        return gettext('排名<b class="up">上升 %(rank_change)s 位</b>') % {"rank_change": _text(rank_change)}
+    if _compares(operator.lt, rank_change, 0):
+        try:  # {% widthratio rank_change 1 -1 as fall %}
+            fall = str(round(float(rank_change) / 1.0 * -1))
+        except (ValueError, TypeError, OverflowError):
+            fall = ""
+        return gettext('排名<b class="down">下降 %(fall)s 位</b>') % {"fall": _text(fall)}
+    return gettext("排名持平")
+
+
+def _change(prev, delta, rank_change) -> str:
+    """The change from the previous year's score, or that there is none."""
+    if not prev:
+        return '<span class="muted">{}</span>'.format(gettext("上年无得分"))
+    was = gettext("（%(year)s 年 %(total)s 分 · %(grade)s 级 · 第 %(rank)s / %(rank_of)s 名）")
+    up, down = _compares(operator.gt, delta, 0), _compares(operator.lt, delta, 0)
+    return _CHANGE.format(
+        than_last=gettext("较上年"),
+        direction="up" if up else "down" if down else "",
+        delta=gettext("%(delta)s 分") % {"delta": _text(signed(delta))},
+        comma=gettext("，"),
+        rank_change=_rank_change(rank_change),
+        was=was
+        % {
+            "year": _text(prev.year),
+            "total": _text(prev.total),
+            "grade": _text(prev.grade),
+            "rank": _text(prev.rank),
+            "rank_of": _text(prev.rank_of),
+        },
+    )
+
+
+def _scored(score, context) -> str:
+    """The box with a score: total, grade, rank, veto and the change from the year before."""
+    grade = _text(score.grade)
+    vetoes = context.get("vetoes")
+    if score.vetoed and vetoes:
+        # {% blocktranslate with reasons=vetoes|join:"、" %}: join escapes each name.
+        reasons = gettext("否决原因：%(reasons)s未达标（总分照算，等级定为 D）") % {
+            "reasons": "、".join(conditional_escape(v) for v in vetoes)
+        }
+        reasons = f'<div class="dash-change">{reasons}</div>'
+    else:
+        reasons = ""
+    veto = gettext("一票否决")
+    return _SCORED.format(
+        total=_text(score.total),
+        unit=gettext("分"),
+        grade=grade,
+        grade_title=gettext("等级"),
+        grade_text=gettext("%(grade)s 级") % {"grade": grade},
+        rank=gettext("第 <b>%(rank)s</b> / %(rank_of)s 名")
+        % {"rank": _text(score.rank), "rank_of": _text(score.rank_of)},
+        veto=f' · <span class="dash-veto">{veto}</span>' if score.vetoed else "",
+        reasons=reasons,
+        change=_change(context.get("prev"), context.get("delta"), context.get("rank_change")),
+    )
+
+
+def _unscored(year: str, basis_label: str, compare_url) -> str:
+    """The box without a score for the year and basis."""
+    compare = ""
+    if compare_url:
+        compare = '<div class="dash-change"><a href="{}">{}</a></div>'.format(
+            _text(compare_url), gettext("查看下级地区得分与排名 →")
+        )
+    return _UNSCORED.format(
+        missing=gettext("本地区 %(year)s 年（%(basis_label)s）无得分")
+        % {"year": year, "basis_label": basis_label},
+        compare=compare,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def summary_box(context) -> SafeString:
+    """The overview's score box and counts: what its ``<section class="dash-summary">`` rendered.
+
+    Reads `filters`, `basis_label`, `score`, `prev`, `delta`, `rank_change`, `vetoes`,
+    `compare_url`, `counts` and `at_risk` from the context. The msgids are the
+    template's (a blocktranslate's text with ``%(name)s`` placeholders); as there, a
+    translation is markup and the values in it are escaped.
+    """
+    score = context.get("score")
+    year = _text(context.get("filters").year)
+    basis_label = _text(context.get("basis_label", ""))
+    counts, at_risk = context.get("counts"), context.get("at_risk")
+    try:
+        n_risk = len(at_risk)  # {{ at_risk|length }}
+    except (ValueError, TypeError):
+        n_risk = 0
+    box = _scored(score, context) if score else _unscored(year, basis_label, context.get("compare_url"))
+    return mark_safe(  # values escaped by _text; translations are markup, as in blocktranslate
+        _SUMMARY.format(
+            aria_label=gettext("总体情况"),
+            grade_bg=f" grade-bg-{_text(score.grade)}" if score else "",
+            label=gettext("%(year)s 年总分（%(basis_label)s）") % {"year": year, "basis_label": basis_label},
+            score=box,
+            met=_text(counts["met"]),
+            met_label=gettext("达标"),
+            not_met=_text(counts["not_met"]),
+            not_met_label=gettext("未达标"),
+            missing=_text(counts["missing"]),
+            missing_label=gettext("缺报"),
+            at_risk=_text(n_risk),
+            at_risk_label=gettext("规划目标有风险"),
         )
     )
