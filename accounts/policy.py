@@ -35,6 +35,8 @@ from accounts.models import Role
 from quality_city.typed_rows import column_converters, typed_row
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
     from django.db.models import QuerySet
 
@@ -273,21 +275,69 @@ def published_to(user: AbstractBaseUser | AnonymousUser, region: Region, year: i
     home = user_region(user)
     if home is None:
         return False
+    known = getattr(user, _PUBLISHED_ATTR, {}).pop((region.pk, year), None)
+    if known is not None:  # read ahead with the page's own reads, for this one question
+        return known
     # Hand-written (`_published_to_sql`): every score page asks this for each ancestor crumb
     # the user cannot READ, and building the three-table ORM query took longer than
     # PostgreSQL takes to answer it (tests/accounts/test_policy_fast_reads.py checks it against
     # the ORM query it replaced).
     from django.db import connection
 
-    from assessments.models import Stage
-
-    sql, params = _published_to_sql(year is not None), [region.pk, Stage.PUBLISHED.value]
-    if year is not None:
-        params.append(year)
+    sql, params = _published_to_read(region, year)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         paths = [row[0] for row in cursor.fetchall()]
     return any(home.path.startswith(p) for p in paths)
+
+
+# Answers of `published_to` read ahead by a page (`published_to_read`), kept on the user
+# object of the request as its profile is: {(region id, year): bool}. Each answers one
+# question: a second one reads again (a user object may outlive the request, in a test
+# or a job, and an assessment may be published or reopened meanwhile).
+_PUBLISHED_ATTR = "_qc_published_to"
+
+
+def _published_to_read(region: Region, year: int | None) -> tuple[str, list]:
+    from assessments.models import Stage
+
+    params = [region.pk, Stage.PUBLISHED.value]
+    if year is not None:
+        params.append(year)
+    return _published_to_sql(year is not None), params
+
+
+def published_to_read(
+    user: AbstractBaseUser | AnonymousUser, region: Region, year: int | None
+) -> tuple[str, list] | None:
+    """The SELECT (sql, params) behind ``can_read_scores(user, region, year)``, when that
+    answer needs one; None when the policy answers without a query.
+
+    A page that sends several reads in one round trip can send this one with them and
+    hand its rows to :func:`remember_published_to`; the policy then answers from them.
+    The rule stays here: only the query travels with the page's own.
+    """
+    if can(user, Action.READ, region) or not getattr(user, "is_authenticated", False):
+        return None
+    if user_region(user) is None:
+        return None
+    known = getattr(user, _PUBLISHED_ATTR, {})
+    if (region.pk, year) in known:
+        return None
+    return _published_to_read(region, year)
+
+
+def remember_published_to(
+    user: AbstractBaseUser | AnonymousUser, region: Region, year: int | None, rows: Sequence[Sequence]
+) -> None:
+    """Keep the answer of :func:`published_to` from the rows of :func:`published_to_read`."""
+    home = user_region(user)
+    answer = home is not None and any(home.path.startswith(row[0]) for row in rows)
+    known = getattr(user, _PUBLISHED_ATTR, None)
+    if known is None:
+        known = {}
+        setattr(user, _PUBLISHED_ATTR, known)
+    known[(region.pk, year)] = answer
 
 
 @functools.cache

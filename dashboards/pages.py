@@ -322,8 +322,18 @@ def build_overview(user, region: Region, params: QueryDict, *, figures: bool = T
     )
     score = history.get((region.pk, year, basis)) if year is not None else None
     prev = history.get((region.pk, year - 1, basis)) if year is not None else None
-    # The target scores and the at-risk projections in one round trip.
-    scores, proj = selectors.overview_reads(region, year, basis) if year is not None else ([], [])
+    # The target scores, the at-risk projections and what the permission policy reads to
+    # link the breadcrumbs (the view's _crumbs asks it next), in one round trip.
+    scores, proj = [], []
+    if year is not None:
+        crumbs = [
+            (a, found)
+            for a in selectors.ancestors(region)
+            if (found := policy.published_to_read(user, a, year))
+        ]
+        scores, proj, published = selectors.overview_reads(region, year, basis, [read for _, read in crumbs])
+        for (a, _), rows in zip(crumbs, published, strict=True):
+            policy.remember_published_to(user, a, year, rows)
     tr = texts()
     name_of = _name_of(tr)
     units = charts.units()

@@ -122,23 +122,29 @@ _REGION_CHAIN_JOINS = (
 _REGION_CHAIN_SQL = f"SELECT {_REGION_CHAIN_COLUMNS}{_REGION_CHAIN_JOINS} WHERE r.code = %s"
 
 
-def region_by_code(code: str, user=None) -> Region | None:
+def region_by_code(code: str, user=None, *, family_scores: bool = False) -> Region | None:
     """The region, with its parent and grandparent loaded (``region.parent.parent``).
 
     With a signed-in `user` whose profile the permission policy has not read yet, the
     same query brings the profile along (``policy.profile_join``) and hands it to the
-    policy: the page's permission check then needs no query of its own.
+    policy: the page's permission check then needs no query of its own. With
+    `family_scores`, the rows :func:`family_scores` reads for the region come in the same
+    round trip (a score page reads them next; a refused request just drops them).
     """
     user_id = policy.profile_to_load(user) if user is not None else None
     n = len(_REGION_FIELDS)
     if user_id is None:
-        rows = _fetch(_REGION_CHAIN_SQL, [code], _REGION_FIELDS * 3)
+        read = (_REGION_CHAIN_SQL, [code], _REGION_FIELDS * 3)
     else:
         columns, joins, width = policy.profile_join()
         sql = f"SELECT {_REGION_CHAIN_COLUMNS}, {columns}{_REGION_CHAIN_JOINS}{joins} WHERE r.code = %s"
-        rows = _fetch(sql, [user_id, code], _REGION_FIELDS * 3 + (None,) * width)
-        if rows:
-            policy.remember_profile(user, rows[0][3 * n :])
+        read = (sql, [user_id, code], _REGION_FIELDS * 3 + (None,) * width)
+    if family_scores:
+        rows, family = _fetch_batch([read, (_FAMILY_SCORES_BY_CODE_SQL, [code, code], _SCORE_LINE_FIELDS)])
+    else:
+        rows, family = _fetch(*read), None
+    if rows and user_id is not None:
+        policy.remember_profile(user, rows[0][3 * n :])
     if not rows:
         return None
     names = [f.attname for f in _REGION_FIELDS]
@@ -153,6 +159,8 @@ def region_by_code(code: str, user=None) -> Region | None:
         region.parent = parent
         if grandparent is not None:
             parent.parent = grandparent
+    if family is not None:
+        setattr(region, _FAMILY_ROWS_ATTR, family)
     return region
 
 
@@ -272,14 +280,30 @@ _FAMILY_SCORES_SQL = (
 )
 
 
+# The same rows by the region's code, for the region's own round trip (region_by_code).
+_FAMILY_SCORES_BY_CODE_SQL = (
+    f"SELECT {_SCORE_LINE_COLUMNS} FROM indicators_regionscore rs"  # noqa: S608 (constants)
+    " WHERE rs.region_id = (SELECT id FROM indicators_region WHERE code = %s)"
+    f" UNION ALL SELECT {_SCORE_LINE_COLUMNS} FROM indicators_regionscore rs"
+    " JOIN indicators_region r ON r.id = rs.region_id"
+    " WHERE r.parent_id = (SELECT id FROM indicators_region WHERE code = %s)"
+)
+# Where region_by_code(..., family_scores=True) leaves the rows on the region it returns.
+_FAMILY_ROWS_ATTR = "_qc_family_score_rows"
+
+
 def family_scores(region: Region) -> tuple[ScoreYears, dict[tuple[int, int, str], ScoreLine]]:
     """:func:`score_years` and every RegionScore of the region and its children, keyed
     like :func:`region_scores`, from one query (an overview and a comparison need both;
-    a family is a few dozen regions times the assessed years and two bases)."""
+    a family is a few dozen regions times the assessed years and two bases), or from the
+    rows read with the region (taken once: a second call reads again)."""
     own: dict[int, dict[str, bool]] = defaultdict(dict)
     kids: dict[int, dict[str, bool]] = defaultdict(dict)
     lines: dict[tuple[int, int, str], ScoreLine] = {}
-    for row in _fetch(_FAMILY_SCORES_SQL, [region.pk, region.pk], _SCORE_LINE_FIELDS):
+    rows = region.__dict__.pop(_FAMILY_ROWS_ATTR, None)
+    if rows is None:
+        rows = _fetch(_FAMILY_SCORES_SQL, [region.pk, region.pk], _SCORE_LINE_FIELDS)
+    for row in rows:
         line = ScoreLine(*row)
         lines[(line.region_id, line.year, line.basis)] = line
         # "Has data": some target had an actual (met + not met > 0), as score_years sums it.
@@ -760,12 +784,20 @@ def projections(region: Region, year: int, basis: str) -> list[Projection]:
     return _projections(region, year, basis, *_fetch_batch(_projection_reads(region, year, basis)))
 
 
-def overview_reads(region: Region, year: int, basis: str) -> tuple[list[ScoreRow], list[Projection]]:
-    """:func:`target_scores` of the region and :func:`projections`, in one round trip."""
+def overview_reads(
+    region: Region, year: int, basis: str, extra: Sequence[tuple[str, Sequence]] = ()
+) -> tuple[list[ScoreRow], list[Projection], list[list[tuple]]]:
+    """:func:`target_scores` of the region, :func:`projections` and the rows of the `extra`
+    (sql, params) reads (untyped: the permission policy's), in one round trip."""
     scores, *reads = _fetch_batch(
-        [_target_score_read([region.pk], year, basis), *_projection_reads(region, year, basis)]
+        [
+            _target_score_read([region.pk], year, basis),
+            *_projection_reads(region, year, basis),
+            *((sql, params, ()) for sql, params in extra),
+        ]
     )
-    return [ScoreRow(*row) for row in scores], _projections(region, year, basis, *reads)
+    projected = _projections(region, year, basis, *reads[:3])
+    return [ScoreRow(*row) for row in scores], projected, reads[3:]
 
 
 def _projection_reads(region: Region, year: int, basis: str) -> list[tuple[str, list, tuple]]:

@@ -27,6 +27,9 @@ FILTERS_SHOWN = {
     "verification": {"category"},
 }
 
+# The pages whose builder starts with selectors.family_scores of the page's region.
+FAMILY_PAGES = {"overview", "compare"}
+
 
 def _without_cycle_collection(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Run the view with Python's cyclic garbage collector paused.
@@ -57,7 +60,8 @@ def _without_cycle_collection(view: Callable[..., HttpResponse]) -> Callable[...
 
 def _get_region_for_user(request: HttpRequest, code: str, page: str) -> Region:
     """The region of the URL, or 404; PermissionDenied (403) outside what the user may read."""
-    region = selectors.region_by_code(code, user=request.user)
+    # A score page reads the family's scores next: they come with the region.
+    region = selectors.region_by_code(code, user=request.user, family_scores=page in FAMILY_PAGES)
     if region is None:
         raise Http404("地区不存在")
     if page in SCORE_PAGES:

@@ -122,3 +122,41 @@ def test_published_to_is_one_query_and_none_without_a_region(catalog):
     with CaptureQueriesContext(connection) as ctx:
         assert policy.published_to(AnonymousUser(), county, 2015) is False
     assert ctx.captured_queries == []
+
+
+def test_a_published_to_read_ahead_answers_as_published_to_for_every_user_region_and_year(catalog):
+    """`published_to_read` + `remember_published_to` (the read a page sends with its own)
+    give `can_read_scores` the answer its own query gives, once, without a query."""
+    _assessment("130500", 2015, Stage.PUBLISHED, ["130528", "130529"])
+    _assessment("130500", 2016, Stage.REVIEW, ["130528"])
+    _assessment("130000", 2015, Stage.PUBLISHED, ["130500", "130700"])
+    users = {
+        "county staff": make_user("130528", "staff"),
+        "other county leader": make_user("130531", "leader"),
+        "city leader": make_user("130500", "leader"),
+        "outsider": make_user("140500", "leader"),
+        "no profile": User.objects.create_user("bare_ahead", password="x-Long-pass-1"),
+        "anonymous": AnonymousUser(),
+    }
+    regions = [Region.objects.get(code=c) for c in ("130528", "130529", "130500", "130700", "130000")]
+    answers, read_ahead = set(), 0
+    for (name, user), region, year in itertools.product(users.items(), regions, (2015, 2016, None)):
+        expected = policy.can_read_scores(user, region, year)
+        # A fresh instance of the user, as a request has: nothing remembered on it yet.
+        ahead = User.objects.get(pk=user.pk) if user.pk else AnonymousUser()
+        read = policy.published_to_read(ahead, region, year)
+        if read is not None:
+            read_ahead += 1
+            with connection.cursor() as cursor:
+                cursor.execute(*read)
+                policy.remember_published_to(ahead, region, year, cursor.fetchall())
+        with CaptureQueriesContext(connection) as ctx:
+            assert policy.can_read_scores(ahead, region, year) is expected, (name, region.code, year)
+        assert ctx.captured_queries == [], (name, region.code, year)
+        answers.add(expected)
+        if read is not None:  # the kept answer served one question; the next one reads again
+            with CaptureQueriesContext(connection) as ctx:
+                assert policy.can_read_scores(ahead, region, year) is expected
+            assert len(ctx.captured_queries) == 1
+    assert answers == {True, False}
+    assert read_ahead >= 10

@@ -82,7 +82,8 @@ def test_a_batch_gives_each_reads_rows_typed_as_alone(city):
 @pytest.mark.parametrize("year", [2011, 2014])
 def test_overview_reads_are_the_target_scores_and_the_orm_projections(city, basis, year):
     for region in (city["city"], city["counties"][0], city["counties"][3]):
-        scores, projections = selectors.overview_reads(region, year, basis)
+        scores, projections, extra = selectors.overview_reads(region, year, basis)
+        assert extra == []
         assert scores == selectors.target_scores([region.pk], year, basis)
         assert _got(projections) == _expected_projections(region, year, basis)
         assert _got(projections) == _got(selectors.projections(region, year, basis))
@@ -151,3 +152,54 @@ def test_a_target_on_the_plan_of_the_region_above_reads_that_plans_earlier_years
         county, 2015, "verified"
     )
     assert [p.years for p in selectors.projections(county, 2015, "verified")] == [tuple(range(2006, 2016))]
+
+
+def test_the_overview_reads_its_crumbs_permission_with_its_own_reads(client, city):
+    """A county leader's overview links the city crumb once the province has published the
+    city's result; the policy's read travels with the page's reads (four round trips
+    on PostgreSQL: session, user, the region with its family's scores, the page's reads)."""
+    import datetime as dt
+
+    from assessments.models import Assessment, AssessmentRegion, Stage
+    from indicators.models import ScoringScheme
+    from tests.factories import make_user
+
+    county = city["counties"][2]
+    client.force_login(make_user(county.code, "leader"))
+    url = f"/dashboards/{county.code}/?year=2015&basis=verified"
+    city_link = (
+        f'<a href="/dashboards/{city["city"].code}/?year=2015&amp;basis=verified">{city["city"].name}</a>'
+    )
+
+    def crumbs() -> tuple[str, int]:
+        client.get(url)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        return response.content.decode().split('class="dash-crumbs"')[1].split("</nav>")[0], len(ctx)
+
+    before, queries_before = crumbs()
+    assert city_link not in before and f"<span>{city['city'].name}</span>" in before
+    assessment = Assessment.objects.create(
+        name="省级通报", assessing_region=city["province"], scheme=ScoringScheme.objects.get(is_default=True),
+        year=2015, window_start=dt.date(2015, 7, 1), window_end=dt.date(2016, 6, 30), stage=Stage.PUBLISHED,
+    )  # fmt: skip
+    AssessmentRegion.objects.create(assessment=assessment, region=city["city"])
+    after, queries_after = crumbs()
+    assert city_link in after
+    assert f"<span>{city['province'].name}</span>" in after  # the province published nothing
+    assert queries_after == queries_before
+    if connection.vendor == "postgresql":
+        assert queries_after == 4
+
+
+def test_the_family_scores_read_with_the_region_are_those_read_after_it(city):
+    for region in (city["province"], city["city"], city["counties"][0]):
+        expected = selectors.family_scores(selectors.region_by_code(region.code))
+        with CaptureQueriesContext(connection) as ctx:
+            found = selectors.region_by_code(region.code, family_scores=True)
+            assert selectors.family_scores(found) == expected
+        assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+        assert selectors.family_scores(found) == expected  # taken once: read again
+    assert expected[1]  # the county has scores of its own
+    assert selectors.region_by_code("000000", family_scores=True) is None
