@@ -15,6 +15,7 @@ ORM would; the rest use the ORM.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections import defaultdict
@@ -26,7 +27,7 @@ from django.db import connection
 from django.db.models import Case, Count, F, Field, Q, Subquery, Sum, Value, When
 
 from accounts import policy
-from indicators.models import Figure, Indicator, Plan, Region, RegionScore, Target, TargetScore
+from indicators.models import VALUE_PLACES, Figure, Indicator, Plan, Region, RegionScore, Target, TargetScore
 from quality_city.typed_rows import column_converters, typed_row
 
 # Which figure value a basis reads: `self` is what the region reported (drafts are
@@ -655,6 +656,51 @@ def linear_projection(years: Sequence[int], values: Sequence[float], horizon: in
     return (sy * d + (n * sxy - sx * sy) * (n * int(horizon) - sx)) / (n * common * d)
 
 
+# A decimal of at most 15 significant digits is the shortest decimal of its float, so
+# its exact value is what linear_projection reads from that float.
+_EXACT_IN_FLOAT = 10**15
+
+
+@functools.lru_cache(maxsize=256)
+def _line_weights(xs: tuple[int, ...], horizon: int, places: int) -> tuple[tuple[int, ...], int] | None:
+    """(W, Q) with the least-squares line's value at `horizon` = sum(W_i * Y_i) / Q for the
+    values y_i = Y_i / 10**places at the years `xs` (linear_projection's formula regrouped
+    per point: W_i = D + (n·x_i − Sx)·(n·h − Sx), Q = n·D·10**places); None under two
+    distinct years. Shared by every target with the same years and horizon."""
+    n = len(xs)
+    if len(set(xs)) < 2:
+        return None
+    sx = sum(xs)
+    d = n * sum(x * x for x in xs) - sx * sx
+    t = n * horizon - sx
+    return tuple(d + (n * x - sx) * t for x in xs), n * d * 10**places
+
+
+def decimal_projection(years: Sequence[int], values: Sequence[Decimal], horizon: int) -> float | None:
+    """``linear_projection(years, [float(v) for v in values], horizon)``, read from the decimals.
+
+    A stored figure has at most four decimal places; with at most 15 significant digits
+    its float's shortest decimal is the decimal itself, so the exact line through the
+    decimals is the line linear_projection draws, and the one division rounds it to the
+    same float. The weights of a set of years are worked out once. Any other value (more
+    digits or places, not a Decimal, NaN) goes through linear_projection itself.
+    """
+    scaled = []
+    for v in values:
+        if type(v) is not Decimal or not v.is_finite():
+            return linear_projection(years, [float(v) for v in values], horizon)
+        y = v.scaleb(VALUE_PLACES)
+        i = int(y)
+        if i != y or not -_EXACT_IN_FLOAT < i < _EXACT_IN_FLOAT:
+            return linear_projection(years, [float(v) for v in values], horizon)
+        scaled.append(i)
+    line = _line_weights(tuple(int(x) for x in years), int(horizon), VALUE_PLACES)
+    if line is None:
+        return None
+    weights, denominator = line
+    return sum(w * y for w, y in zip(weights, scaled, strict=True)) / denominator
+
+
 @dataclass(frozen=True, slots=True)
 class IndicatorRef:
     """The indicator columns the at-risk list and the roll-up read (`pk` as on a model)."""
@@ -829,9 +875,9 @@ def _projections(
         own_rows = None  # read for the whole span by _own_then_rolled_up
     inds = list({t.indicator_id: t.indicator for t in targets}.values())
     values = _own_then_rolled_up(region, inds, field=field, years=range(first, year + 1), rows=own_rows)
-    by_indicator: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    by_indicator: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     for (_code, ind, yr), v in values.items():
-        by_indicator[ind].append((yr, float(v)))
+        by_indicator[ind].append((yr, v))
     for series in by_indicator.values():
         series.sort()  # once per indicator (a year appears once), not per target
     out = []
@@ -839,8 +885,8 @@ def _projections(
         first_year, last_year = t.base_year, min(year, t.year)
         series = [(yr, v) for yr, v in by_indicator.get(t.indicator_id, ()) if first_year <= yr <= last_year]
         ys = tuple(y for y, _ in series)
-        vs = tuple(v for _, v in series)
-        projected = linear_projection(ys, vs, t.year) if series else None
+        projected = decimal_projection(ys, [v for _, v in series], t.year) if series else None
+        vs = tuple(float(v) for _, v in series)
         target_value = float(t.value)
         at_risk = projected is not None and (
             projected < target_value if t.comparator == ">=" else projected > target_value

@@ -42,6 +42,43 @@ def test_linear_projection_is_project_linear_to_the_last_bit(points, horizon):
     assert selectors.linear_projection(years, vals, horizon) == project_linear(years, vals, horizon)
 
 
+decimals = st.one_of(
+    st.decimals(min_value=-(10**11), max_value=10**11, places=4, allow_nan=False, allow_infinity=False),
+    # up to 18 significant digits and 6 places: beyond what a float reads back exactly
+    st.integers(min_value=-(10**18), max_value=10**18).flatmap(
+        lambda i: st.integers(min_value=0, max_value=6).map(lambda p: Decimal(i).scaleb(-p))
+    ),
+    st.integers(min_value=0, max_value=500).map(Decimal),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    points=st.lists(
+        st.tuples(st.integers(1990, 2060), decimals), min_size=1, max_size=12, unique_by=lambda p: p[0]
+    ),
+    horizon=st.integers(1990, 2100),
+)
+def test_decimal_projection_is_linear_projection_of_the_floats(points, horizon):
+    years, vals = [y for y, _ in points], [v for _, v in points]
+    expected = selectors.linear_projection(years, [float(v) for v in vals], horizon)
+    assert selectors.decimal_projection(years, vals, horizon) == expected
+    assert selectors.decimal_projection(years, vals, horizon) == project_linear(
+        years, [float(v) for v in vals], horizon
+    )
+
+
+def test_decimal_projection_reads_other_values_through_the_floats():
+    years = [2020, 2021, 2022]
+    long = [Decimal("1234567890123.4567"), Decimal("1.5"), Decimal("2")]  # 17 digits
+    assert selectors.decimal_projection(years, long, 2025) == selectors.linear_projection(
+        years, [float(v) for v in long], 2025
+    )
+    assert selectors.decimal_projection(years, [Decimal("1"), Decimal("NaN"), Decimal("3")], 2025) == 6.0
+    assert selectors.decimal_projection(years, [1.5, 2.5, 3.5], 2025) == 6.5
+    assert selectors.decimal_projection([2020, 2020], [Decimal(1), Decimal(2)], 2025) is None
+
+
 def test_linear_projection_needs_two_distinct_years():
     assert selectors.linear_projection([2020, 2020], [1.0, 2.0], 2025) is None
     assert selectors.linear_projection([2020, 2021], [1.0, 2.0], 2025) == 6.0
