@@ -612,15 +612,31 @@ def _rolled_up_over_subtree(
 
 
 def _shortest_decimal(value: float) -> tuple[int, int]:
-    """(p, q) with p / q the shortest decimal that reads back as `value` and q a power of
-    ten: ``Decimal(str(value))`` as a fraction, not reduced, read from ``repr`` (a
-    finite float's repr is that decimal: "98.31", "-0.5", "1e-05", "1.5e+16")."""
+    """(y, places) with y / 10**places the shortest decimal that reads back as `value`:
+    ``Decimal(str(value))`` as a fraction, not reduced, read from ``repr`` (a finite
+    float's repr is that decimal: "98.31", "-0.5", "1e-05", "1.5e+16")."""
     mantissa, _, exponent = repr(value).partition("e")
     whole, _, fraction = mantissa.partition(".")
     places = len(fraction) - (int(exponent) if exponent else 0)
     if places >= 0:
-        return int(whole + fraction), 10**places
-    return int(whole + fraction) * 10**-places, 1
+        return int(whole + fraction), places
+    return int(whole + fraction) * 10**-places, 0
+
+
+@functools.lru_cache(maxsize=256)
+def _line_weights(xs: tuple[int, ...], horizon: int, places: int) -> tuple[tuple[int, ...], int] | None:
+    """(W, Q) with the least-squares line's value at `horizon` = sum(W_i * Y_i) / Q for the
+    values y_i = Y_i / 10**places at the years `xs`: with D = n·Sxx − Sx², the value is
+    (Sy·D + (n·Sxy − Sx·Sy)·(n·h − Sx)) / (n·D), which per point is
+    W_i = D + (n·x_i − Sx)·(n·h − Sx) over Q = n·D·10**places. None under two distinct
+    years. Worked out once per set of years, horizon and places."""
+    n = len(xs)
+    if len(set(xs)) < 2:
+        return None
+    sx = sum(xs)
+    d = n * sum(x * x for x in xs) - sx * sx
+    t = n * horizon - sx
+    return tuple(d + (n * x - sx) * t for x in xs), n * d * 10**places
 
 
 def linear_projection(years: Sequence[int], values: Sequence[float], horizon: int) -> float | None:
@@ -629,10 +645,10 @@ def linear_projection(years: Sequence[int], values: Sequence[float], horizon: in
     The same exact least-squares line (each float read as its shortest decimal, as
     `project_linear` reads it), so the same float comes out; without the
     normalisation of a Fraction at every step it is some 20 times faster, which
-    counts with one projection per horizon target on every overview. With x the
-    years and y_i = Y_i / L (a common denominator L), the value at h is
-    (Sy·D + (n·Sxy − Sx·Sy)·(n·h − Sx)) / (n·L·D) where D = n·Sxx − Sx²; the fractions
-    need not be reduced (the integer division rounds the exact quotient once).
+    counts with one projection per horizon target on every overview. The values are
+    brought to a common denominator 10**places and the line's value at the horizon is
+    a sum of integer weights times them (:func:`_line_weights`); the one integer
+    division rounds the exact quotient once.
     """
     if len(years) != len(values):
         raise ValueError("years and values must have the same length")
@@ -641,39 +657,20 @@ def linear_projection(years: Sequence[int], values: Sequence[float], horizon: in
         for x, v in zip(years, values, strict=True)
         if v is not None and not math.isnan(v)
     ]
-    if len({x for x, _ in points}) < 2:
+    xs = tuple(x for x, _ in points)
+    if len(set(xs)) < 2:
         return None
-    common = max(q for _, (_, q) in points)  # powers of ten: their least common multiple
-    n = len(points)
-    sx = sxx = sy = sxy = 0
-    for x, (p, q) in points:
-        y = p * (common // q)
-        sx += x
-        sxx += x * x
-        sy += y
-        sxy += x * y
-    d = n * sxx - sx * sx
-    return (sy * d + (n * sxy - sx * sy) * (n * int(horizon) - sx)) / (n * common * d)
+    top = max(places for _, (_, places) in points)
+    weights, denominator = _line_weights(xs, int(horizon), top)
+    return (
+        sum(w * y * 10 ** (top - places) for w, (_, (y, places)) in zip(weights, points, strict=True))
+        / denominator
+    )
 
 
 # A decimal of at most 15 significant digits is the shortest decimal of its float, so
 # its exact value is what linear_projection reads from that float.
 _EXACT_IN_FLOAT = 10**15
-
-
-@functools.lru_cache(maxsize=256)
-def _line_weights(xs: tuple[int, ...], horizon: int, places: int) -> tuple[tuple[int, ...], int] | None:
-    """(W, Q) with the least-squares line's value at `horizon` = sum(W_i * Y_i) / Q for the
-    values y_i = Y_i / 10**places at the years `xs` (linear_projection's formula regrouped
-    per point: W_i = D + (n·x_i − Sx)·(n·h − Sx), Q = n·D·10**places); None under two
-    distinct years. Shared by every target with the same years and horizon."""
-    n = len(xs)
-    if len(set(xs)) < 2:
-        return None
-    sx = sum(xs)
-    d = n * sum(x * x for x in xs) - sx * sx
-    t = n * horizon - sx
-    return tuple(d + (n * x - sx) * t for x in xs), n * d * 10**places
 
 
 def decimal_projection(years: Sequence[int], values: Sequence[Decimal], horizon: int) -> float | None:
