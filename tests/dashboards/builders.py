@@ -127,6 +127,25 @@ def add_figures(
     return Figure.objects.bulk_create(rows, batch_size=2000)
 
 
+def approved_figures(region: Region, indicator: Indicator, values: dict[int, str]) -> None:
+    """Approved figures of one region and indicator by year, reported = verified = value."""
+    rows = []
+    for year, v in values.items():
+        value = Decimal(v)
+        rows.append(
+            Figure(
+                region=region,
+                indicator=indicator,
+                year=year,
+                value=value,
+                reported_value=value,
+                verified_value=value,
+                status=Figure.Status.APPROVED,
+            )
+        )
+    Figure.objects.bulk_create(rows)
+
+
 def add_plan_targets(regions: list[Region], indicators: list[Indicator], *, tag: str = "") -> None:
     """A 2011–2015 plan per region: a horizon target per indicator and interpolated milestones."""
     base = {

@@ -129,11 +129,7 @@ def test_a_target_on_the_plan_of_the_region_above_reads_that_plans_earlier_years
     long_plan = Plan.objects.create(
         name="市长期规划", region=city["city"], base_year=2006, start_year=2007, end_year=2020
     )
-    for y, v in ((2006, "50"), (2007, "52"), (2008, "55"), (2009, "56")):
-        Figure.objects.create(
-            region=county, indicator=ind, year=y, value=D(v), reported_value=D(v), verified_value=D(v),
-            status=Figure.Status.APPROVED,
-        )  # fmt: skip
+    builders.approved_figures(county, ind, {2006: "50", 2007: "52", 2008: "55", 2009: "56"})
     Target.objects.create(
         plan=long_plan, region=county, indicator=ind, year=2020, comparator=">=", value=D(99)
     )

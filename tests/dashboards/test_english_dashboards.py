@@ -123,11 +123,9 @@ def test_at_risk_rows_name_the_indicator_and_its_unit_in_english(client, catalog
     plan = Plan.objects.create(
         name="风险测试规划", region=xingtai, base_year=2010, start_year=2011, end_year=2015
     )
-    for year, value in {2010: "100.0", 2011: "110.0", 2012: "120.0", 2013: "130.0", 2014: "140.0"}.items():
-        Figure.objects.create(
-            region=xingtai, indicator=investment, year=year, value=Decimal(value), reported_value=Decimal(value),
-            verified_value=Decimal(value), status=Figure.Status.APPROVED,
-        )  # fmt: skip
+    builders.approved_figures(
+        xingtai, investment, {2010: "100.0", 2011: "110.0", 2012: "120.0", 2013: "130.0", 2014: "140.0"}
+    )
     Target.objects.create(
         plan=plan, region=xingtai, indicator=investment, year=2015, comparator=">=", value=Decimal(5000)
     )

@@ -7,7 +7,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from indicators.models import Figure, Indicator, Plan, RegionScore, Target, TargetScore
+from indicators.models import Indicator, Plan, RegionScore, Target, TargetScore
 from tests.dashboards import builders
 from tests.dashboards.conftest import figure_of
 from tests.factories import make_user
@@ -121,11 +121,7 @@ def test_at_risk_lists_horizon_targets_projected_to_be_missed(client, catalog, r
     slow = {2010: "90.0", 2011: "91.2", 2012: "91.6", 2013: "93.1", 2014: "93.5"}  # ~ +0.9/yr: misses 98
     fast = {2010: "80.0", 2011: "81.0", 2012: "82.5", 2013: "83.9", 2014: "85.0"}  # reaches 85 in 2014
     for ind, series in ((sampling, slow), (grade, fast)):
-        for y, v in series.items():
-            Figure.objects.create(
-                region=xingtai, indicator=ind, year=y, value=Decimal(v), reported_value=Decimal(v),
-                verified_value=Decimal(v), status=Figure.Status.APPROVED,
-            )  # fmt: skip
+        builders.approved_figures(xingtai, ind, series)
     Target.objects.create(
         plan=plan, region=xingtai, indicator=sampling, year=2015, comparator=">=", value=Decimal(98)
     )
