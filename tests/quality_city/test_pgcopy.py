@@ -66,10 +66,14 @@ def test_a_statement_that_is_not_copy_to_stdout_is_refused(catalog):
 
 def assert_backend_gone(pid: int | None) -> None:
     """The server process of a closed connection leaves pg_stat_activity (it exits
-    just after the client closes: asked for up to 5 s)."""
+    just after the client closes: asked for up to 5 s).
+
+    PostgreSQL keeps one snapshot of pg_stat_activity per transaction, and a test runs
+    in one: without clearing it, a backend seen once would be seen until the end."""
     assert pid is not None
     for _ in range(50):
         with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
             cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
             if cursor.fetchone()[0] == 0:
                 return
