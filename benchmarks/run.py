@@ -158,7 +158,9 @@ def _mem(project: dict, floor: dict | None = None) -> str:
 
 def _cpu_note(project: dict) -> str:
     """The project process's own CPU time next to its wall time (contention indicator)."""
-    wall = sum(project.get("samples", [])) / (1000 if project.get("unit") == "ms" else 1)
+    timed = [*project.get("samples", []), *project.get("interleaved_samples", [])]
+    timed += project.get("interleaved_floor_samples", [])
+    wall = sum(timed) / (1000 if project.get("unit") == "ms" else 1)
     return f"project process CPU {project.get('cpu_seconds', 0):.1f} s for {wall:.1f} s of measured wall time"
 
 
@@ -269,10 +271,17 @@ def bench_scoring(ctx: Context) -> list[Row]:
 
 
 def _dashboard_row(ctx: Context, label: str, page: str, kind: str, region: str) -> Row:
+    """A page against its SQL floor, each in a process of its own (judged).
+
+    The page's process then also times the page with the floor's queries between its
+    requests, in blocks, so that both see the same spells of the machine. That ratio
+    is printed, not judged: amid the page's work the floor's queries run slower than
+    in a tight loop of their own (the backend and the caches are cold).
+    """
     row = Row(label)
     row.target = f"p95 < {TARGET_DASHBOARD_P95_MS:g} ms, <= {TARGET_DASHBOARD_RATIO:g}x"
-    common = {"region": region, "year": ctx.year, "basis": "verified", "requests": ctx.requests}
-    floor = run_child(ctx, "dashboard", "floor", {**common, "kind": kind})
+    common = {"region": region, "year": ctx.year, "basis": "verified", "requests": ctx.requests, "kind": kind}
+    floor = run_child(ctx, "dashboard", "floor", common)
     project = run_child(
         ctx,
         "dashboard",
@@ -284,10 +293,13 @@ def _dashboard_row(ctx: Context, label: str, page: str, kind: str, region: str) 
         return row
     p50, p95 = percentile(project["samples"], 50), percentile(project["samples"], 95)
     f50, f95 = percentile(floor["samples"], 50), percentile(floor["samples"], 95)
+    j50, j95 = percentile(project["interleaved_samples"], 50), percentile(project["interleaved_samples"], 95)
+    i50 = percentile(project["interleaved_floor_samples"], 50)
+    i95 = percentile(project["interleaved_floor_samples"], 95)
     r50, r95 = ratio(p50, f50), ratio(p95, f95)
     row.project = f"p50 {_ms(p50)} / p95 {_ms(p95)} ms"
     row.floor = f"p50 {_ms(f50)} / p95 {_ms(f95)} ms"
-    row.ratio = f"{r50:.0f}x / {r95:.0f}x"
+    row.ratio = f"{r50:.1f}x / {r95:.1f}x"
     row.memory = _mem(project, floor)
     ok = p95 < TARGET_DASHBOARD_P95_MS and max(r50, r95) <= TARGET_DASHBOARD_RATIO
     row.verdict = "PASS" if ok else "MISS"
@@ -297,8 +309,22 @@ def _dashboard_row(ctx: Context, label: str, page: str, kind: str, region: str) 
         f"in an untimed request); floor: {floor['detail']['queries']} queries, "
         f"{floor['detail']['rows']:,} rows; {ctx.requests} requests each"
     )
-    row.notes.append(_cpu_note(project))
-    row.data["derived"] = {"p50": p50, "p95": p95, "floor_p50": f50, "floor_p95": f95}
+    row.notes.append(
+        f"not judged: then {ctx.requests} more requests with the floor's queries between them, in blocks "
+        f"of 5 in the page's process: page p50 {_ms(j50)} / p95 {_ms(j95)} ms, floor p50 {_ms(i50)} / "
+        f"p95 {_ms(i95)} ms, {ratio(j50, i50):.1f}x / {ratio(j95, i95):.1f}x"
+    )
+    row.notes.append(_cpu_note(project) + " (both parts)")
+    row.data["derived"] = {
+        "p50": p50,
+        "p95": p95,
+        "floor_p50": f50,
+        "floor_p95": f95,
+        "interleaved_p50": j50,
+        "interleaved_p95": j95,
+        "interleaved_floor_p50": i50,
+        "interleaved_floor_p95": i95,
+    }
     return row
 
 

@@ -98,3 +98,82 @@ def test_the_scoring_breakdown_times_load_engine_and_hash_of_both_bases(catalog)
     assert set(result["detail"]) == {"load", "engine", "hash"}
     assert all(v > 0 for v in result["detail"].values())
     assert result["samples"][0] == pytest.approx(sum(result["detail"].values()), abs=0.01)
+
+
+@pytest.mark.django_db
+def test_the_dashboard_case_times_the_page_then_the_page_with_its_floor_between(catalog):
+    """Back-to-back requests (judged), then as many again with the floor's queries between."""
+    from indicators.scoring_service import compute_scores
+    from tests.indicators.scoring_helpers import fig, tgt
+
+    tgt("130500", "PQ_SAMPLING_PASS", 2015, 98, weight=4)
+    fig("130500", "PQ_SAMPLING_PASS", 2015, 97)
+    compute_scores(year=2015, trigger="test")
+    params = {
+        "region": "130500",
+        "user_region": "130500",
+        "year": 2015,
+        "basis": "verified",
+        "page": "overview",
+        "kind": "overview",
+        "requests": 7,
+        "block": 3,
+        "warmup": 1,
+    }
+
+    result = cases.run_case("dashboard", "project", params)
+
+    assert "error" not in result
+    assert len(result["samples"]) == 7
+    assert len(result["interleaved_samples"]) == 7
+    assert len(result["interleaved_floor_samples"]) == 7
+    assert all(
+        s > 0 for key in ("samples", "interleaved_samples", "interleaved_floor_samples") for s in result[key]
+    )
+    assert result["detail"]["path"] == "/dashboards/130500/?year=2015&basis=verified"
+    assert result["detail"]["floor_rows"] == 2  # the region's score of 2015 and its target's score
+
+
+def test_a_dashboard_row_is_judged_against_the_floor_run_alone(monkeypatch, tmp_path):
+    from benchmarks import run
+
+    page = {
+        "samples": [20.0] * 50,
+        "interleaved_samples": [21.0] * 50,
+        "interleaved_floor_samples": [5.0] * 50,
+        "unit": "ms",
+        "cpu_seconds": 2.0,
+        "detail": {"path": "/dashboards/510100/", "bytes": 100, "queries": 4, "sql_ms": 3.0},
+    }
+    alone = {"samples": [3.9] * 50, "unit": "ms", "detail": {"queries": 4, "rows": 394}}
+    calls = []
+
+    def fake_child(ctx, case, side, params):
+        calls.append((case, side, params["kind"]))
+        return page if side == "project" else alone
+
+    monkeypatch.setattr(run, "run_child", fake_child)
+    ctx = run.Context(
+        url="",
+        year=2024,
+        city="510100",
+        city_name="成都市",
+        city_children=20,
+        province="510000",
+        province_name="四川省",
+        province_children=21,
+        workdir=tmp_path,
+        requests=50,
+        report_repeat=3,
+        import_rows=10,
+        profile_dir=None,
+        env={},
+    )
+
+    row = run._dashboard_row(ctx, "overview", "overview", "overview", "510100")
+
+    assert calls == [("dashboard", "floor", "overview"), ("dashboard", "project", "overview")]
+    assert row.ratio == "5.1x / 5.1x"  # 20 / 3.9, the floor alone: over 5x
+    assert row.verdict == "MISS"
+    assert row.floor == "p50 3.9 / p95 3.9 ms"
+    assert any("floor p50 5.0 / p95 5.0 ms, 4.2x / 4.2x" in note for note in row.notes)  # 21 / 5, not judged
