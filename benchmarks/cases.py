@@ -350,44 +350,34 @@ def _time_floor(cursor, queries: list[str], values: dict) -> tuple[float, int]:
 
 
 def dashboard_project(params: dict, prepared: dict) -> dict:
-    """The page's requests back to back (judged), then the page with its floor between.
+    """The page's requests and its floor's queries, in alternate blocks on one connection.
 
-    The second part, printed for comparison only, runs a block of `block` requests,
-    then as many executions of the floor on the same connection, and so on: a slower
-    spell of the machine (the VM's neighbours, its clock) falls on both alike. The
-    runner judges against the floor run alone in a process of its own
-    (`dashboard_floor`): amid the page's work the floor's queries are slower than in
-    a tight loop (cold backend and caches), so the interleaved ratio is the kinder one.
+    A block of `block` requests, then the floor `block` times as a tight loop (after
+    one untimed execution that wakes the backend the page's work left idle, so the
+    floor stays what a loop of its own measures), and so on. A slow or fast spell of
+    the machine (the VM's neighbours, its clock; seconds long on these machines) then
+    falls on both sides alike, and the ratio measures the code, not the moment. The
+    floor alone in a process of its own (`dashboard_floor`) is printed for reference.
     """
     from django.db import connection
 
     client, path = prepared["client"], prepared["path"]
     queries, values = prepared["floor_queries"], prepared["floor_values"]
-
-    def get() -> float:
-        started = time.perf_counter()
-        response = client.get(path)
-        elapsed = (time.perf_counter() - started) * 1000
-        if response.status_code != 200:
-            raise RuntimeError(f"GET {path} answered {response.status_code}")
-        return elapsed
-
-    samples = [get() for _ in range(params["requests"])]
     block = max(1, int(params.get("block", 5)))
-    interleaved: list[float] = []
+    samples: list[float] = []
     floor_samples: list[float] = []
-    while len(interleaved) < params["requests"]:
-        interleaved += [get() for _ in range(min(block, params["requests"] - len(interleaved)))]
+    while len(samples) < params["requests"]:
+        count = min(block, params["requests"] - len(samples))
+        for _ in range(count):
+            started = time.perf_counter()
+            response = client.get(path)
+            samples.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"GET {path} answered {response.status_code}")
         with connection.cursor() as cursor:
-            while len(floor_samples) < len(interleaved):
-                floor_samples.append(_time_floor(cursor, queries, values)[0])
-    return {
-        "samples": samples,
-        "interleaved_samples": interleaved,
-        "interleaved_floor_samples": floor_samples,
-        "unit": "ms",
-        "detail": prepared["detail"],
-    }
+            _time_floor(cursor, queries, values)  # untimed: the backend's wake-up
+            floor_samples += [_time_floor(cursor, queries, values)[0] for _ in range(count)]
+    return {"samples": samples, "floor_samples": floor_samples, "unit": "ms", "detail": prepared["detail"]}
 
 
 def dashboard_project_prepare(params: dict) -> dict:
@@ -434,7 +424,7 @@ def _floor_values(params: dict) -> dict:
 
 
 def dashboard_floor(params: dict) -> dict:
-    """The floor alone, in a tight loop in a process of its own (what the runner judges by)."""
+    """The floor alone, in a tight loop in a process of its own (its memory; its times for reference)."""
     from django.db import connection
 
     values = _floor_values(params)
