@@ -361,6 +361,8 @@ def dashboard_project(params: dict, prepared: dict) -> dict:
     """
     from django.db import connection
 
+    from dashboards.bench import timed_get
+
     client, path = prepared["client"], prepared["path"]
     queries, values = prepared["floor_queries"], prepared["floor_values"]
     block = max(1, int(params.get("block", 5)))
@@ -368,12 +370,7 @@ def dashboard_project(params: dict, prepared: dict) -> dict:
     floor_samples: list[float] = []
     while len(samples) < params["requests"]:
         count = min(block, params["requests"] - len(samples))
-        for _ in range(count):
-            started = time.perf_counter()
-            response = client.get(path)
-            samples.append((time.perf_counter() - started) * 1000)
-            if response.status_code != 200:
-                raise RuntimeError(f"GET {path} answered {response.status_code}")
+        samples += [timed_get(client, path) for _ in range(count)]
         with connection.cursor() as cursor:
             _time_floor(cursor, queries, values)  # untimed: the backend's wake-up
             floor_samples += [_time_floor(cursor, queries, values)[0] for _ in range(count)]

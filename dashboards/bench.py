@@ -59,6 +59,16 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
 
 
+def timed_get(client, url: str) -> float:
+    """One GET through the whole stack, in milliseconds; RuntimeError unless it answered 200."""
+    start = time.perf_counter()
+    response = client.get(url)
+    elapsed = (time.perf_counter() - start) * 1000
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} answered {response.status_code}")
+    return elapsed
+
+
 def time_pages(
     user,
     region_code: str,
@@ -81,14 +91,7 @@ def time_pages(
         queries = len(ctx.captured_queries)  # read now: the next request resets the query log
         if first.status_code != 200:
             raise RuntimeError(f"{url} answered {first.status_code}")
-        times = []
-        for _ in range(n):
-            start = time.perf_counter()
-            response = client.get(url)
-            times.append((time.perf_counter() - start) * 1000)
-            if response.status_code != 200:
-                raise RuntimeError(f"{url} answered {response.status_code}")
-        times.sort()
+        times = sorted(timed_get(client, url) for _ in range(n))
         out.append(
             PageTiming(
                 page=page,
