@@ -365,7 +365,7 @@ def dashboard_project(params: dict, prepared: dict) -> dict:
 
     client, path = prepared["client"], prepared["path"]
     queries, values = prepared["floor_queries"], prepared["floor_values"]
-    block = max(1, int(params.get("block", 5)))
+    block = max(1, int(params["block"]))
     samples: list[float] = []
     floor_samples: list[float] = []
     while len(samples) < params["requests"]:
